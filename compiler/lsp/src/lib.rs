@@ -1,0 +1,1 @@
+//! hostplan-lsp.
