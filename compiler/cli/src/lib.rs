@@ -1,1 +1,119 @@
-//! hostplan-cli.
+//! The `hostplan` command line as a library: [`run`] takes the arguments and an [`Io`] and
+//! returns the exit code, so tests drive it in-process.
+//!
+//! Exit codes: 0 when there are no errors, 1 when the plan has errors (or `--check` finds
+//! something out of date), 2 for usage and I/O errors.
+
+mod commands;
+mod fs;
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use fs::FsLoader;
+
+/// Where the command line reads and writes. The real one is the process's streams; tests
+/// capture them.
+pub trait Io {
+    fn stdout(&mut self) -> &mut dyn Write;
+    fn stderr(&mut self) -> &mut dyn Write;
+    /// Whether stderr is a terminal that shows colours.
+    fn color(&self) -> bool {
+        false
+    }
+}
+
+/// The process's own streams.
+pub struct StdIo {
+    stdout: std::io::Stdout,
+    stderr: std::io::Stderr,
+    color: bool,
+}
+
+impl Default for StdIo {
+    fn default() -> StdIo {
+        use std::io::IsTerminal;
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        StdIo { stdout: std::io::stdout(), stderr: std::io::stderr(), color }
+    }
+}
+
+impl Io for StdIo {
+    fn stdout(&mut self) -> &mut dyn Write {
+        &mut self.stdout
+    }
+    fn stderr(&mut self) -> &mut dyn Write {
+        &mut self.stderr
+    }
+    fn color(&self) -> bool {
+        self.color
+    }
+}
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const PLAN_ERRORS: i32 = 1;
+    pub const USAGE: i32 = 2;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "hostplan", version, about = "A compiler for hosting plans of the Community Health Toolkit")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// For people, with source excerpts.
+    Human,
+    /// One JSON document (see docs/diagnostics-json.md).
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a plan and report its diagnostics.
+    Check {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
+    /// Format plan files in the canonical layout.
+    Fmt {
+        /// A plan file or a directory of plan files.
+        path: std::path::PathBuf,
+        /// Do not write; exit with 1 if any file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explain a diagnostic code, or list all codes.
+    Explain {
+        /// A code (`E2103`) or name (`unknown-field`); lists every code when omitted.
+        code: Option<String>,
+    },
+}
+
+/// Runs the command line. Never panics on user input; returns the exit code.
+pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
+            let rendered = error.render().to_string();
+            let stream = if error.use_stderr() { io.stderr() } else { io.stdout() };
+            let _ = stream.write_all(rendered.as_bytes());
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check { plan, format } => commands::check(&plan, format, io),
+        Command::Fmt { path, check } => commands::fmt(&path, check, io),
+        Command::Explain { code } => commands::explain(code.as_deref(), io),
+    }
+}

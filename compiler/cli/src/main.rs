@@ -1,1 +1,14 @@
-fn main() {}
+//! The `hostplan` binary: a thin wrapper over `hostplan_cli::run`.
+
+fn main() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "internal compiler error: this is a bug in hostplan {}, not in your plan\n{info}\nplease report it with the plan that caused it",
+            env!("CARGO_PKG_VERSION")
+        );
+    }));
+    let args: Vec<String> = std::env::args().collect();
+    let mut io = hostplan_cli::StdIo::default();
+    let code = hostplan_cli::run(&args, &mut io);
+    std::process::exit(code);
+}

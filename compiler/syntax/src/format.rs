@@ -45,13 +45,13 @@ fn write_entries(out: &mut String, entries: &[Entry], depth: usize, source: &str
     let rendered: Vec<Rendered> = entries.iter().map(|entry| render_entry(entry, depth, source)).collect();
     let mut idx = 0;
     while idx < entries.len() {
-        // A run of aligned one-line entries ends at a blank line, a comment line, a multi-line
-        // entry or an entry without `=`.
+        // A run of aligned one-line entries ends at a blank line, a comment line or a
+        // multi-line entry. Within a run, `=` signs and trailing comments line up.
         let mut run_end = idx + 1;
         if is_alignable(&rendered[idx]) {
             while run_end < entries.len()
                 && is_alignable(&rendered[run_end])
-                && !entries[run_end].blank_before
+                && !needs_blank_line(entries, &rendered, run_end, top_level)
                 && entries[run_end].comments_before.is_empty()
                 && entries[run_end].inner_comments.is_empty()
             {
@@ -86,7 +86,7 @@ fn write_entries(out: &mut String, entries: &[Entry], depth: usize, source: &str
 }
 
 fn is_alignable(rendered: &Rendered) -> bool {
-    rendered.key.is_some() && !rendered.multi_line
+    !rendered.multi_line
 }
 
 fn needs_blank_line(entries: &[Entry], rendered: &[Rendered], idx: usize, top_level: bool) -> bool {
