@@ -9,6 +9,7 @@ pub mod modules;
 pub mod schema;
 mod suggest;
 pub mod model;
+pub mod rules;
 
 use std::sync::Arc;
 
@@ -21,6 +22,8 @@ pub struct Analysis {
     pub workspace: modules::Workspace,
     pub checked: check::Checked,
     pub plan: Option<model::Plan>,
+    /// The hosting-guide rules' verdict, when there is a model to check.
+    pub rules: Option<rules::RuleReport>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -40,12 +43,14 @@ pub fn analyze(loader: &dyn modules::SourceLoader, entry: &str, cache: &mut modu
     let mut model_diagnostics = Vec::new();
     let plan = model::build(&workspace, &checked, &mut model_diagnostics);
     diagnostics.append(&mut model_diagnostics);
+    let std_files: Vec<hostplan_diagnostics::FileId> = workspace.modules.iter().filter(|it| it.is_std).map(|it| it.file).collect();
+    let rules = plan.as_ref().map(|plan| rules::run(plan, &std_files, &mut diagnostics));
     report_unused(&workspace, &checked, &mut diagnostics);
     hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
     // A model built from a plan with errors is kept for the editor, but backends only ever
     // see a plan without errors.
     let _ = syntax_or_check_errors;
-    Ok(Analysis { workspace, checked, plan, diagnostics })
+    Ok(Analysis { workspace, checked, plan, rules, diagnostics })
 }
 
 /// Warns about secrets and policies of the user's files that nothing uses.

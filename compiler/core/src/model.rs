@@ -230,6 +230,8 @@ pub struct Backup {
     pub offsite: bool,
     pub offsite_region: Option<String>,
     pub encrypted: bool,
+    /// An existing place backups go to, when the plan names one.
+    pub location: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -349,7 +351,9 @@ pub struct SecretBinding {
 #[derive(Clone, Debug)]
 pub struct Allow {
     pub code: String,
-    pub reason: String,
+    /// The written reason; `None` when the block gives none, which the rules report.
+    pub reason: Option<String>,
+    /// `allow CODE`, the head of the block.
     pub span: Span,
 }
 
@@ -369,12 +373,16 @@ pub struct Environment {
     pub scale: f64,
     pub couchdb_nodes: u64,
     pub couchdb_disk: Option<u64>,
+    /// An existing CouchDB data volume, when the plan names one.
+    pub couchdb_volume: Option<String>,
     pub monitor_watchdog: bool,
     pub analytics_cht_sync: bool,
     pub policy: Policy,
     pub secrets: Vec<SecretBinding>,
     pub namespace: String,
     pub allows: Vec<Allow>,
+    /// Whether the rules hold this environment to the next stricter level.
+    pub strict: bool,
     /// Where each field was set, after `extends`.
     pub spans: BTreeMap<String, Span>,
 }
@@ -810,6 +818,7 @@ impl Ctx<'_> {
             offsite: boolean(backup, "offsite").unwrap_or(false),
             offsite_region: string(backup, "offsite_region"),
             encrypted: boolean(backup, "encrypted").unwrap_or(false),
+            location: string(backup, "location"),
         });
         if let (Some(backup), Some(block)) = (&backup, record.block("backup")) {
             if backup.keep_days * 24.0 < backup.every_hours {
@@ -949,7 +958,7 @@ impl Ctx<'_> {
                     );
                     return None;
                 }
-                Some(Allow { code, reason: string(allow, "reason").unwrap_or_default(), span: allow.head })
+                Some(Allow { code, reason: string(allow, "reason"), span: allow.head })
             })
             .collect();
         let mut spans = BTreeMap::new();
@@ -975,12 +984,14 @@ impl Ctx<'_> {
             scale: scale.clamp(0.0, 1.0),
             couchdb_nodes,
             couchdb_disk: couchdb.and_then(|it| size(it, "disk")).map(|it| it as u64),
+            couchdb_volume: couchdb.and_then(|it| string(it, "volume")),
             monitor_watchdog: enum_value(&record, "monitor") == Some("watchdog"),
             analytics_cht_sync: enum_value(&record, "analytics") == Some("cht_sync"),
             policy,
             secrets: bindings,
             namespace,
             allows,
+            strict: boolean(&record, "strict").unwrap_or(false),
             spans,
         })
     }

@@ -350,6 +350,7 @@ static BACKUP: BlockSchema = BlockSchema {
         FieldSchema { name: "offsite", ty: Ty::Bool, required: false, default: Some("false"), doc: "Whether a copy is kept in another region, provider or site." },
         FieldSchema { name: "offsite_region", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "Where the offsite copy goes, for cloud infrastructure." },
         FieldSchema { name: "encrypted", ty: Ty::Bool, required: false, default: Some("false"), doc: "Whether backups are encrypted." },
+        FieldSchema { name: "location", ty: Ty::Str(StrFormat::Any), required: false, default: Some("a new location per environment"), doc: "An existing place backups are written to, such as `s3://moh-backups/production` or `borg@backup.example.org:cht`. No two environments may use the same one." },
     ],
     blocks: &[],
     open: None,
@@ -517,6 +518,7 @@ static COUCHDB: BlockSchema = BlockSchema {
     fields: &[
         FieldSchema { name: "nodes", ty: Ty::Count, required: false, default: Some("1"), doc: "1 (a single node, CHT's advice) or 3 (a cluster)." },
         FieldSchema { name: "disk", ty: Ty::Size, required: false, default: None, doc: "The data volume per node; by default the capacity estimate sizes it." },
+        FieldSchema { name: "volume", ty: Ty::Str(StrFormat::Any), required: false, default: Some("a new volume per environment"), doc: "An existing CouchDB data volume to use: a host directory (Compose), an EBS volume id, a GCE disk name or a k3s host path. No two environments may use the same one." },
     ],
     blocks: &[],
     open: None,
@@ -543,7 +545,9 @@ static ALLOW: BlockSchema = BlockSchema {
     label: LabelRule::Ident,
     extends: false,
     decl: None,
-    fields: &[FieldSchema { name: "reason", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "Why the rule does not apply; shown in reports and READMEs." }],
+    // The reason is optional in the schema so that a missing one is a warning (W0002) from the
+    // rules engine instead of a hard error: the plan still builds, but the gap is reported.
+    fields: &[FieldSchema { name: "reason", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "Why the rule does not apply here; shown in diagnostics, the estimate report and the environment's README. Leaving it out is a warning." }],
     blocks: &[],
     open: None,
     singleton: false,
@@ -566,6 +570,7 @@ static ENVIRONMENT: BlockSchema = BlockSchema {
         FieldSchema { name: "analytics", ty: Ty::Enum(ANALYTICS), required: false, default: Some("none"), doc: "The analytics pipeline." },
         FieldSchema { name: "policy", ty: Ty::Ref(DeclKind::Policy), required: true, default: None, doc: "The policy it follows." },
         FieldSchema { name: "namespace", ty: Ty::Str(StrFormat::DnsLabel), required: false, default: Some("the environment's name"), doc: "The Kubernetes namespace." },
+        FieldSchema { name: "strict", ty: Ty::Bool, required: false, default: Some("false"), doc: "Holds the environment to the next stricter level of the hosting-guide rules: silent findings of a development environment become warnings, warnings of a test or staging environment become errors." },
     ],
     blocks: &[&COUCHDB, &SECRETS, &ALLOW],
     open: None,
