@@ -6,10 +6,11 @@
 
 mod commands;
 mod fs;
+mod policy;
 
 use std::io::Write;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use fs::FsLoader;
 
@@ -72,6 +73,28 @@ pub enum DiagnosticFormat {
     Human,
     /// One JSON document (see docs/diagnostics-json.md).
     Json,
+    /// A SARIF 2.1.0 log, for code-scanning services.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...,line=...::`), shown as annotations.
+    Github,
+}
+
+/// What `--deny` turns into errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Every warning, as CI usually wants.
+    Warnings,
+}
+
+/// How a command reports diagnostics: shared by every command that analyses a plan.
+#[derive(Args, Clone, Debug)]
+pub struct DiagnosticArgs {
+    /// How to print diagnostics: `human` on stderr, the others on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiagnosticFormat,
+    /// Report warnings as errors and fail on them (`--deny warnings`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Vec<Deny>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,9 +103,12 @@ pub enum Command {
     Check {
         /// The plan file.
         plan: std::path::PathBuf,
-        /// How to print diagnostics.
-        #[arg(long, value_enum, default_value = "human")]
-        format: DiagnosticFormat,
+        #[command(flatten)]
+        diagnostics: DiagnosticArgs,
+        /// Also print, per environment, the effective policy after `extends` and the
+        /// hosting-guide rules each part satisfies (text, or JSON with `--format json`).
+        #[arg(long)]
+        explain_policy: bool,
     },
     /// Format plan files in the canonical layout.
     Fmt {
@@ -112,7 +138,7 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { plan, format } => commands::check(&plan, format, io),
+        Command::Check { plan, diagnostics, explain_policy } => commands::check(&plan, &diagnostics, explain_policy, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
     }

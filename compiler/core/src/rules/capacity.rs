@@ -75,31 +75,17 @@ pub fn project(plan: &Plan) -> Projection {
             .unwrap_or(default)
     };
     let years = plan.horizon_years.ceil().clamp(1.0, 100.0) as u32;
-    let growth = if plan.population.growth.is_finite() {
-        plan.population.growth.max(-1.0)
-    } else {
-        0.0
-    };
+    let growth = if plan.population.growth.is_finite() { plan.population.growth.max(-1.0) } else { 0.0 };
     let people_now = plan.population.people as f64;
-    let docs_per_workflow = assumption(
-        "docs_per_person_workflow_year",
-        plan.population.docs_per_workflow as f64,
-    );
+    let docs_per_workflow = assumption("docs_per_person_workflow_year", plan.population.docs_per_workflow as f64);
     let mut people = people_now;
     let mut records = 0.0;
     for _ in 0..years {
         people *= 1.0 + growth;
         records += plan.population.workflows as f64 * docs_per_workflow * people;
     }
-    let users: u64 = plan
-        .roles
-        .iter()
-        .fold(0, |acc, it| acc.saturating_add(it.count));
-    let offline_users = plan
-        .roles
-        .iter()
-        .filter(|it| it.offline)
-        .fold(0_u64, |acc, it| acc.saturating_add(it.count));
+    let users: u64 = plan.roles.iter().fold(0, |acc, it| acc.saturating_add(it.count));
+    let offline_users = plan.roles.iter().filter(|it| it.offline).fold(0_u64, |acc, it| acc.saturating_add(it.count));
     let places = (people * assumption("places_per_person", 0.36)).floor();
     let contacts = users as f64 + people + places;
     Projection {
@@ -116,12 +102,7 @@ pub fn project(plan: &Plan) -> Projection {
 }
 
 /// R0119: the disk the plan provisions cannot hold the projected data with upgrade headroom.
-pub(crate) fn undersized_storage(
-    ctx: &Ctx<'_>,
-    idx: usize,
-    environment: &Environment,
-    out: &mut Vec<Finding>,
-) -> bool {
+pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
     let onprem_disk = match environment.infra {
         Infra::OnPrem { disk, .. } => Some(disk),
         _ => None,
@@ -155,7 +136,10 @@ pub(crate) fn undersized_storage(
                 )
                 .with_secondary(ctx.environment_label(environment, "couchdb.disk", "the disk is set here"))
                 .with_secondary(Label::new(ctx.plan.spans.population, "the population drives the projection"))
-                .with_help(format!("provision at least `disk = {}GiB`, or remove `disk` to let the estimate size it", (data_gb * GB / GIB).ceil()))
+                .with_help(format!(
+                    "provision at least `disk = {}GiB`, or remove `disk` to let the estimate size it",
+                    (data_gb * GB / GIB).ceil()
+                ))
                 .with_note(basis.clone()),
             );
         }
@@ -175,23 +159,10 @@ pub(crate) fn undersized_storage(
                     ),
                     format!("{} per node provided, {} needed", size(have), size(need)),
                 )
-                .with_secondary(ctx.environment_label(
-                    environment,
-                    "infra",
-                    "the hardware is described here",
-                ))
-                .with_secondary(Label::new(
-                    ctx.plan.spans.population,
-                    "the population drives the projection",
-                ))
-                .with_help(format!(
-                    "provide at least {}GiB of disk per node",
-                    (need * GB / GIB).ceil()
-                ))
-                .with_note(format!(
-                    "{basis}, plus a {} GB root volume",
-                    trim(projection.root_volume_gb)
-                )),
+                .with_secondary(ctx.environment_label(environment, "infra", "the hardware is described here"))
+                .with_secondary(Label::new(ctx.plan.spans.population, "the population drives the projection"))
+                .with_help(format!("provide at least {}GiB of disk per node", (need * GB / GIB).ceil()))
+                .with_note(format!("{basis}, plus a {} GB root volume", trim(projection.root_volume_gb))),
             );
         }
     }
@@ -199,12 +170,7 @@ pub(crate) fn undersized_storage(
 }
 
 /// R0120: offline users would replicate more documents than CHT supports.
-pub(crate) fn replication_limit_exceeded(
-    ctx: &Ctx<'_>,
-    idx: usize,
-    environment: &Environment,
-    out: &mut Vec<Finding>,
-) -> bool {
+pub(crate) fn replication_limit_exceeded(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
     let projection = project(ctx.plan);
     let Some(per_user) = projection.docs_per_offline_user() else {
         return false;
@@ -215,28 +181,15 @@ pub(crate) fn replication_limit_exceeded(
     let mut finding = Finding::new(
         idx,
         environment,
-        format!(
-            "offline users of `{}` would replicate more documents than CHT supports",
-            environment.name
-        ),
-        format!(
-            "about {} documents per offline user by the end of the horizon",
-            thousands(per_user)
-        ),
+        format!("offline users of `{}` would replicate more documents than CHT supports", environment.name),
+        format!("about {} documents per offline user by the end of the horizon", thousands(per_user)),
     )
     .with_secondary(Label::new(
         ctx.plan.spans.population,
-        format!(
-            "{} medic documents after {}",
-            thousands(projection.medic_docs),
-            plural(projection.years, "year")
-        ),
+        format!("{} medic documents after {}", thousands(projection.medic_docs), plural(projection.years, "year")),
     ));
     for role in ctx.plan.roles.iter().filter(|it| it.offline) {
-        finding = finding.with_secondary(Label::new(
-            role.span,
-            format!("{} offline users share them", thousands(role.count as f64)),
-        ));
+        finding = finding.with_secondary(Label::new(role.span, format!("{} offline users share them", thousands(role.count as f64))));
     }
     out.push(
         finding
@@ -262,20 +215,12 @@ fn plural(n: u32, word: &str) -> String {
 
 /// A size in GB with its GiB equivalent, as plans write either.
 fn size(gb: f64) -> String {
-    format!(
-        "{} GB ({} GiB)",
-        trim(gb.ceil()),
-        trim((gb * GB / GIB).ceil())
-    )
+    format!("{} GB ({} GiB)", trim(gb.ceil()), trim((gb * GB / GIB).ceil()))
 }
 
 /// A whole number with thousands separators, rounded half up.
 fn thousands(value: f64) -> String {
-    let rounded = if value.is_finite() && 0.0 < value {
-        (value + 0.5).floor() as u64
-    } else {
-        0
-    };
+    let rounded = if value.is_finite() && 0.0 < value { (value + 0.5).floor() as u64 } else { 0 };
     let digits = rounded.to_string();
     let mut out = String::new();
     for (idx, digit) in digits.chars().enumerate() {
