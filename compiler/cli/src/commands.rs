@@ -158,7 +158,8 @@ pub(crate) fn check(plan: &Path, args: &DiagnosticArgs, explain_policy: bool, io
     }
     if args.format == DiagnosticFormat::Human {
         if let Some(plan) = &analysis.plan {
-            let _ = writeln!(io.stderr(), "ok: plan `{}` with {} environments", plan.name, plan.environments.len());
+            let count = plan.environments.len();
+            let _ = writeln!(io.stderr(), "ok: plan `{}` with {count} environment{}", plan.name, if count == 1 { "" } else { "s" });
         }
     }
     exit::OK

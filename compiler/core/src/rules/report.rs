@@ -49,10 +49,12 @@ pub fn policy_views(plan: &Plan, report: &RuleReport) -> Vec<PolicyView> {
             let parts = parts(environment)
                 .into_iter()
                 .map(|(key, value)| {
+                    // An empty list or an absent block contributes nothing to a passing rule.
+                    let contributes = value != "[]" && value != "none";
                     let satisfies = verdict
                         .outcomes
                         .iter()
-                        .filter(|it| it.status == Status::Passed && it.rule.reads.contains(&key))
+                        .filter(|it| contributes && it.status == Status::Passed && it.rule.reads.contains(&key))
                         .map(|it| it.rule)
                         .collect();
                     PolicyPart { key, value, set_at: environment.policy.spans.get(key).copied(), satisfies }

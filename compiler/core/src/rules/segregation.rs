@@ -25,29 +25,42 @@ pub(crate) fn shared_secret(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             let Some(other) = first.secrets.iter().find(|it| it.secret == binding.secret || source_of(&it.secret) == Some(source)) else {
                 continue;
             };
-            let what = if other.secret == binding.secret {
-                format!("secret `{}`", binding.secret)
+            let same_secret = other.secret == binding.secret;
+            let mut finding = Finding::new(
+                second_idx,
+                second,
+                format!("`{}` and `{}` share the `{}` credential", second.name, first.name, binding.slot.name()),
+                format!("`{}` reads the same value as in `{}`", binding.slot.name(), first.name),
+            )
+            .pair(first_idx);
+            if binding.span == other.span {
+                // Both environments use the secret by its name: one declaration, one label.
+                finding = finding.with_secondary(Label::new(
+                    binding.span,
+                    format!("`{}` and `{}` both use secret `{}`, {}", first.name, second.name, binding.secret, short_source(source)),
+                ));
             } else {
-                format!("secrets `{}` and `{}`, both {}", other.secret, binding.secret, short_source(source))
-            };
-            out.push(
-                Finding::new(
-                    second_idx,
-                    second,
-                    format!("`{}` and `{}` share a credential", second.name, first.name),
-                    format!("`{}` uses the same {} as `{}`", binding.slot.name(), short_what(&what), first.name),
-                )
-                .pair(first_idx)
-                .with_secondary(Label::new(binding.span, format!("`{}` of `{}` is {}", binding.slot.name(), second.name, what)))
-                .with_secondary(Label::new(other.span, format!("`{}` of `{}` reads the same value", other.slot.name(), first.name)))
-                .with_help(format!(
-                    "declare a secret for `{}` alone and bind it: `secrets {{ {} = {}_{} }}`",
-                    second.name,
-                    binding.slot.name(),
-                    second.name,
-                    binding.slot.name()
-                )),
-            );
+                finding = finding
+                    .with_secondary(Label::new(
+                        binding.span,
+                        format!("`{}` of `{}` is secret `{}`, {}", binding.slot.name(), second.name, binding.secret, short_source(source)),
+                    ))
+                    .with_secondary(Label::new(
+                        other.span,
+                        if same_secret {
+                            format!("`{}` of `{}` is the same secret", other.slot.name(), first.name)
+                        } else {
+                            format!("`{}` of `{}` is secret `{}`, read from the same place", other.slot.name(), first.name, other.secret)
+                        },
+                    ));
+            }
+            out.push(finding.with_help(format!(
+                "declare a secret for `{}` alone and bind it: `secrets {{ {} = {}_{} }}`",
+                second.name,
+                binding.slot.name(),
+                second.name,
+                binding.slot.name()
+            )));
         }
     });
 }
@@ -167,13 +180,5 @@ fn short_source(source: &SecretSource) -> String {
         SecretSource::File(path) => format!("read from the file `{path}`"),
         SecretSource::External { store, key } => format!("read from `{store}` key `{key}`"),
         SecretSource::Generate { .. } => "generated".to_string(),
-    }
-}
-
-fn short_what(what: &str) -> &str {
-    if what.starts_with("secrets") {
-        "credential"
-    } else {
-        "secret"
     }
 }
