@@ -35,7 +35,11 @@ impl Default for StdIo {
     fn default() -> StdIo {
         use std::io::IsTerminal;
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        StdIo { stdout: std::io::stdout(), stderr: std::io::stderr(), color }
+        StdIo {
+            stdout: std::io::stdout(),
+            stderr: std::io::stderr(),
+            color,
+        }
     }
 }
 
@@ -59,7 +63,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "hostplan", version, about = "A compiler for hosting plans of the Community Health Toolkit")]
+#[command(
+    name = "hostplan",
+    version,
+    about = "A compiler for hosting plans of the Community Health Toolkit"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -104,9 +112,17 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let rendered = error.render().to_string();
-            let stream = if error.use_stderr() { io.stderr() } else { io.stdout() };
+            let stream = if error.use_stderr() {
+                io.stderr()
+            } else {
+                io.stdout()
+            };
             let _ = stream.write_all(rendered.as_bytes());
             return code;
         }
