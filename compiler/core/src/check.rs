@@ -6,7 +6,7 @@
 //! checked later, on the records that `extends` produces, by [`check_required`]. For the
 //! editor, it records where every reference, field and block is ([`SiteIndex`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use hostplan_diagnostics::{codes, Diagnostic, Edit, Fix, Label, Span, TextRange};
 use hostplan_syntax::ast::{self, BlockLabel, Dimension, Entry, EntryKind, Expr};
@@ -182,7 +182,7 @@ pub fn check(workspace: &Workspace) -> Checked {
 struct Scope {
     decls: HashMap<(DeclKind, String), DeclId>,
     names: HashMap<String, Vec<DeclId>>,
-    imports: HashMap<String, ModuleId>,
+    imports: BTreeMap<String, ModuleId>,
 }
 
 struct Ctx<'w> {
@@ -217,7 +217,7 @@ impl Ctx<'_> {
             let mut scope = Scope {
                 decls: HashMap::new(),
                 names: HashMap::new(),
-                imports: HashMap::new(),
+                imports: BTreeMap::new(),
             };
             for import in &module.imports {
                 if let Some(target) = import.target {

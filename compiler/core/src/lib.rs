@@ -88,9 +88,7 @@ fn report_unused(
                 format!("{} `{}` is never used", decl.kind.noun(), decl.name),
                 Label::new(decl.name_span, "declared here"),
             )
-            .with_help(format!(
-                "remove it, or refer to it where it was meant to be used"
-            )),
+            .with_help("remove it, or refer to it where it was meant to be used"),
         );
     }
 }

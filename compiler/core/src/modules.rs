@@ -57,10 +57,16 @@ pub static STDLIB: &[(&str, &str)] = &[
     ("policies", include_str!("../../../stdlib/policies.hplan")),
 ];
 
+/// A standard library module: its display path, text and syntax tree.
+type StdModule = (String, Arc<str>, Arc<File>);
+
+/// A cached parse: the text it was made from, the tree and the syntax diagnostics.
+type CachedParse = (Arc<str>, Arc<File>, Vec<Diagnostic>);
+
 /// Parses of the standard library, made once per process: they never change, and the
 /// language server re-checks plans on every keystroke.
-fn stdlib_parses() -> &'static [(String, Arc<str>, Arc<File>)] {
-    static PARSES: OnceLock<Vec<(String, Arc<str>, Arc<File>)>> = OnceLock::new();
+fn stdlib_parses() -> &'static [StdModule] {
+    static PARSES: OnceLock<Vec<StdModule>> = OnceLock::new();
     PARSES.get_or_init(|| {
         STDLIB
             .iter()
@@ -80,7 +86,7 @@ fn stdlib_parses() -> &'static [(String, Arc<str>, Arc<File>)] {
 /// language server reparses only the files that changed.
 #[derive(Default)]
 pub struct ParseCache {
-    entries: HashMap<String, (Arc<str>, Arc<File>, Vec<Diagnostic>)>,
+    entries: HashMap<String, CachedParse>,
 }
 
 impl ParseCache {

@@ -295,7 +295,7 @@ fn lex_string_body(token_text: &str, span: Span, diagnostics: &mut Vec<Diagnosti
                 let mut closed = false;
                 if chars.peek().map(|(_, c)| *c) == Some('{') {
                     chars.next();
-                    while let Some((_, c)) = chars.next() {
+                    for (_, c) in chars.by_ref() {
                         if c == '}' {
                             closed = true;
                             break;
