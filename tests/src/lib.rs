@@ -35,5 +35,9 @@ pub fn hostplan(args: &[&str]) -> (i32, String, String) {
     let mut argv = vec!["hostplan".to_string()];
     argv.extend(args.iter().map(|it| it.to_string()));
     let code = hostplan_cli::run(&argv, &mut io);
-    (code, String::from_utf8_lossy(&io.stdout).into_owned(), String::from_utf8_lossy(&io.stderr).into_owned())
+    (
+        code,
+        String::from_utf8_lossy(&io.stdout).into_owned(),
+        String::from_utf8_lossy(&io.stderr).into_owned(),
+    )
 }

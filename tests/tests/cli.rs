@@ -27,7 +27,10 @@ environment dev { kind = development, target = compose, infra = local, domain = 
 
 #[test]
 fn check_passes_on_every_example() {
-    for entry in walkdir::WalkDir::new(repo_root().join("examples")).into_iter().filter_map(Result::ok) {
+    for entry in walkdir::WalkDir::new(repo_root().join("examples"))
+        .into_iter()
+        .filter_map(Result::ok)
+    {
         if entry.file_name() != "plan.hplan" {
             continue;
         }
@@ -45,7 +48,10 @@ fn check_reports_errors_with_location_code_and_help() {
     let (code, stdout, stderr) = hostplan(&["check", &plan]);
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(stderr.contains("error[E2103]: unknown field `retension` in `backup`"), "{stderr}");
+    assert!(
+        stderr.contains("error[E2103]: unknown field `retension` in `backup`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("plan.hplan:9:25"), "{stderr}");
     assert!(stderr.contains("see `hostplan explain E2103`"), "{stderr}");
     assert!(stderr.ends_with("1 error\n"), "{stderr}");
@@ -104,7 +110,14 @@ fn every_code_has_a_page_with_the_fixed_sections() {
         for section in ["## What it means", "## Example", "## How to fix"] {
             assert!(info.doc.contains(section), "{} lacks {section}", info.code);
         }
-        assert!(info.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{} name {}", info.code, info.name);
+        assert!(
+            info.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{} name {}",
+            info.code,
+            info.name
+        );
     }
 }
 
@@ -117,7 +130,10 @@ fn fmt_check_reports_and_fmt_rewrites() {
     assert!(stdout.starts_with("would reformat"));
     let (code, _, _) = hostplan(&["fmt", &plan]);
     assert_eq!(code, 0);
-    assert_eq!(std::fs::read_to_string(&plan).expect("read"), "plan \"p\" { cht = \"5.2.0\" }\n");
+    assert_eq!(
+        std::fs::read_to_string(&plan).expect("read"),
+        "plan \"p\" { cht = \"5.2.0\" }\n"
+    );
     let (code, _, _) = hostplan(&["fmt", "--check", dir.path().to_str().expect("utf-8 path")]);
     assert_eq!(code, 0);
 }

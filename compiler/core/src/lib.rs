@@ -108,3 +108,5 @@ impl modules::SourceLoader for MemoryLoader {
             .ok_or_else(|| "no such file".to_string())
     }
 }
+#[cfg(test)]
+mod tests;

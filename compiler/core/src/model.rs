@@ -519,7 +519,9 @@ pub fn build(
         return None;
     }
     let plan_record = checked.singleton("plan")?;
-    let release = ctx.release(plan_record)?;
+    // A release the catalogue does not know is reported, and the rest of the plan is still
+    // validated so that every independent error shows in one run.
+    let release = ctx.release(plan_record);
     let population_record = checked.singleton("population")?;
     let users_record = checked.singleton("users")?;
     let population = Population {
@@ -607,6 +609,7 @@ pub fn build(
                 .collect()
         })
         .unwrap_or_default();
+    let release = release?;
     Some(Plan {
         name: plan_record.label_name().to_string(),
         owner: string(plan_record, "owner").unwrap_or_default(),
@@ -673,7 +676,17 @@ impl Ctx<'_> {
             diagnostic = if known.is_empty() {
                 diagnostic.with_help("add `import \"std/cht\"`, which holds the release catalogue")
             } else {
-                match closest(version, known.iter().copied()) {
+                // The newest release of the same minor line is the likeliest intent.
+                let minor_line = version
+                    .rsplit_once('.')
+                    .map(|(line, _)| format!("{line}."))
+                    .unwrap_or_default();
+                let same_line = known
+                    .iter()
+                    .rev()
+                    .find(|it| !minor_line.is_empty() && it.starts_with(&minor_line))
+                    .copied();
+                match same_line.or_else(|| closest(version, known.iter().copied())) {
                     Some(best) => diagnostic.with_help(format!(
                         "did you mean `{best}`? known releases: {}",
                         known.join(", ")
@@ -1027,11 +1040,12 @@ impl Ctx<'_> {
         if self.diagnostics.len() > before {
             return None;
         }
-        let policy_id = match record.value("policy") {
-            Some(ValueKind::Ref(it)) => *it,
-            _ => return None,
+        // An unresolved policy was reported by the checker; the rest of the environment is
+        // still validated so that independent errors all show.
+        let policy = match record.value("policy") {
+            Some(ValueKind::Ref(id)) => self.policy(*id),
+            _ => None,
         };
-        let policy = self.policy(policy_id)?;
         let target = match record.value("target") {
             Some(ValueKind::Ctor {
                 name: "kubernetes",
@@ -1125,6 +1139,7 @@ impl Ctx<'_> {
             .collect();
         let mut spans = BTreeMap::new();
         collect_spans(&record, "", &mut spans);
+        let policy = policy?;
         Some(Environment {
             name: decl.name.clone(),
             name_span: decl.name_span,
