@@ -1,1 +1,3 @@
 //! hostplan-core.
+
+pub mod estimate;
