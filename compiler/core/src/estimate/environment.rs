@@ -30,7 +30,7 @@
 use crate::estimate::{
     assumptions::{AssumptionKey, Assumptions},
     format,
-    input::{EnvInput, Infra, PlanInput, ProviderPrices, Target},
+    input::{EnvInput, EnvKind, Infra, PlanInput, ProviderPrices, Target},
     instance::{self, Need, Offer},
     money::Money,
     numbers,
@@ -40,6 +40,9 @@ use crate::estimate::{
         ServiceResources, Severity, StorageEstimate, YearEstimate,
     },
 };
+
+/// CPU request above which a single-process Node.js service (API, Sentinel) gets a finding.
+const SINGLE_PROCESS_MILLICPU: u64 = 2_000;
 
 /// Scales above 10,000% are rejected as typing mistakes.
 const MAX_SCALE_BASIS_POINTS: u64 = 1_000_000;
@@ -172,8 +175,13 @@ pub(crate) fn estimate_environment(
             continue;
         };
         if limit < docs {
+            // Development environments hold synthetic data at a tiny scale, so there the limit only informs.
+            let severity = match env.kind {
+                EnvKind::Development => Severity::Info,
+                EnvKind::Test | EnvKind::Staging | EnvKind::Production => Severity::Warning,
+            };
             out.push(
-                Severity::Warning,
+                severity,
                 "offline-docs-over-limit",
                 format!(
                     "Each offline `{}` user would replicate about {} documents by year {} (the role's share of {} medic documents), above CHT's limit of about {}; narrow replication_depth, purge old reports or split the role's area.",
@@ -199,6 +207,25 @@ pub(crate) fn estimate_environment(
         couchdb_nodes,
         &compute,
     );
+
+    for service in services
+        .iter()
+        .filter(|it| matches!(it.service, Service::Api | Service::Sentinel))
+    {
+        // API and Sentinel are single Node.js processes, which run their JavaScript on one core.
+        if SINGLE_PROCESS_MILLICPU < service.cpu_request_millicpu {
+            out.push(
+                Severity::Info,
+                "single-process-cpu",
+                format!(
+                    "{} gets a CPU request of {} vCPU, but it runs as one Node.js process, which executes its JavaScript on one core; consider lowering its CPU share and giving CouchDB more.",
+                    service.service.name(),
+                    format::vcpu(service.cpu_request_millicpu)
+                ),
+                vec![AssumptionKey::CpuShareApi, AssumptionKey::CpuShareSentinel],
+            );
+        }
+    }
 
     let volume_step = numbers::ceil_u64(get(AssumptionKey::VolumeStepGib)).max(1);
     let couchdb_volume_gib = numbers::round_up_to(
@@ -717,6 +744,9 @@ impl Prices {
 /// A node group while it is being planned, with the parts of its root disk kept apart for the line items.
 struct GroupPlan {
     group: NodeGroup,
+    /// The largest single container of the group, which one node must hold.
+    largest_millicpu: u64,
+    largest_memory_mib: u64,
     /// For a scalable group, the total need, which is split over the nodes once their count is known.
     total_millicpu: u64,
     total_memory_mib: u64,
@@ -769,6 +799,8 @@ struct GroupSpec {
     containers_per_node: u64,
     log_keys: &'static [AssumptionKey],
     load_keys: Vec<AssumptionKey>,
+    /// The largest single container's CPU and memory, when it is less than the node's need.
+    largest: Option<(u64, u64)>,
 }
 
 /// Everything needed to lay out an environment's hosts and node groups.
@@ -830,6 +862,8 @@ impl Layout<'_> {
             },
             total_millicpu: spec.millicpu,
             total_memory_mib: spec.memory_mib,
+            largest_millicpu: spec.largest.map_or(spec.millicpu, |it| it.0),
+            largest_memory_mib: spec.largest.map_or(spec.memory_mib, |it| it.1),
             scalable: spec.role == NodeRole::Services,
             root_base_gib: spec.root_base_gib,
             logs_gib_per_node,
@@ -867,6 +901,7 @@ impl Layout<'_> {
                     containers_per_node: containers,
                     log_keys,
                     load_keys: COMPUTE_KEYS.to_vec(),
+                    largest: None,
                 }));
             }
             Target::Kubernetes { distribution } => {
@@ -888,13 +923,16 @@ impl Layout<'_> {
                     containers_per_node: 1 + nouveau,
                     log_keys,
                     load_keys: couch_keys,
+                    largest: None,
                 }));
                 let mut cpu = 0_u64;
                 let mut memory = 0_u64;
+                let mut largest = (0_u64, 0_u64);
                 for service in [Service::Api, Service::Sentinel, Service::Haproxy] {
                     let (c, m) = self.request(service);
                     cpu = cpu.saturating_add(c);
                     memory = memory.saturating_add(m);
+                    largest = (largest.0.max(c), largest.1.max(m));
                 }
                 // API, Sentinel, HAProxy and its health check, and the upgrade service of the CHT 4 chart.
                 let containers = 4 + u64::from(self.cht_major < 5);
@@ -916,6 +954,7 @@ impl Layout<'_> {
                     containers_per_node: containers,
                     log_keys,
                     load_keys: services_keys,
+                    largest: Some(largest),
                 }));
                 let managed =
                     distribution.is_managed() && matches!(self.env.infra, Infra::Cloud { .. });
@@ -932,6 +971,7 @@ impl Layout<'_> {
                             AssumptionKey::ControlPlaneVcpu,
                             AssumptionKey::ControlPlaneMemoryGib,
                         ],
+                        largest: None,
                     }));
                 }
             }
@@ -947,6 +987,7 @@ impl Layout<'_> {
                 containers_per_node: 3,
                 log_keys,
                 load_keys: vec![AssumptionKey::SyncVcpu, AssumptionKey::SyncMemoryGib],
+                largest: None,
             }));
         }
         if self.env.monitor_watchdog {
@@ -964,6 +1005,7 @@ impl Layout<'_> {
                     AssumptionKey::WatchdogVcpu,
                     AssumptionKey::WatchdogMemoryGib,
                 ],
+                largest: None,
             }));
         }
         res
@@ -992,9 +1034,13 @@ fn choose_instances(
     for plan in plans.iter_mut() {
         let group = &plan.group;
         let need = if plan.scalable {
+            let disk_price = prices.block_gib_month.unwrap_or(Money::ZERO);
             Need::Scalable {
                 millicpu: plan.total_millicpu,
                 memory_mib: plan.total_memory_mib,
+                largest_millicpu: plan.largest_millicpu,
+                largest_memory_mib: plan.largest_memory_mib,
+                node_extra_monthly: disk_price.times(group.root_disk_gib_per_node),
             }
         } else {
             Need::Fixed {
@@ -1131,6 +1177,21 @@ fn hardware_check(
     let mut misfits = Vec::new();
     for plan in &own {
         let group = &plan.group;
+        if group.role == NodeRole::Services {
+            // The services spread over the machines, but each container must fit on one of them.
+            let cpu_short = u64::from(node.cpu) * 1000 < plan.largest_millicpu;
+            let memory_short = node.memory_gib.saturating_mul(1024) < plan.largest_memory_mib;
+            if cpu_short || memory_short {
+                misfits.push(format!(
+                    "the largest CHT service container needs {} vCPU and {} GiB memory on one machine; each machine has {} CPU and {} GiB memory.",
+                    format::vcpu(plan.largest_millicpu),
+                    format::gib(plan.largest_memory_mib),
+                    node.cpu,
+                    format::int(node.memory_gib)
+                ));
+            }
+            continue;
+        }
         if !matches!(
             group.role,
             NodeRole::ChtHost | NodeRole::Couchdb | NodeRole::ChtSync
@@ -1148,13 +1209,13 @@ fn hardware_check(
         let disk_short = node.disk_gib < disk;
         if cpu_short || memory_short || disk_short {
             let per = if group.role == NodeRole::Couchdb {
-                "each of the "
+                "each "
             } else {
                 "the "
             };
             misfits.push(format!(
                 "{per}{} needs {} vCPU, {} GiB memory and {} GiB disk on one machine; each machine has {} CPU, {} GiB memory and {} GiB disk.",
-                group.role.label(),
+                group.role.singular(),
                 format::vcpu(group.millicpu_per_node),
                 format::gib(group.memory_mib_per_node),
                 format::int(disk),
@@ -1178,10 +1239,20 @@ fn shortfall_message(check: &HardwareCheck) -> String {
     let mut parts = Vec::new();
     if let Some(short) = &check.shortfall {
         if 0 < short.machines {
-            parts.push(format!("{} more machines", short.machines));
+            let noun = if short.machines == 1 {
+                "machine"
+            } else {
+                "machines"
+            };
+            parts.push(format!("{} more {noun}", short.machines));
         }
         if 0 < short.cores {
-            parts.push(format!("{} more CPU cores", format::int(short.cores)));
+            let noun = if short.cores == 1 {
+                "CPU core"
+            } else {
+                "CPU cores"
+            };
+            parts.push(format!("{} more {noun}", format::int(short.cores)));
         }
         if 0 < short.memory_gib {
             parts.push(format!("{} GiB more memory", format::int(short.memory_gib)));
@@ -1324,10 +1395,7 @@ impl LineItems<'_> {
                 res.push(
                     Draft {
                         id: "kubernetes-control-plane",
-                        label: format!(
-                            "Managed Kubernetes control plane ({})",
-                            distribution.name()
-                        ),
+                        label: format!("{} control plane", distribution.name().to_uppercase()),
                         component: Component::Platform,
                         detail: format!(
                             "One {} cluster for {} hours a month.",
@@ -1388,8 +1456,12 @@ impl LineItems<'_> {
                     label: "CouchDB volume rounding".to_owned(),
                     component: Component::Storage,
                     detail: format!(
-                        "{} volume(s) of {} GiB hold the {} GiB of data and headroom.",
-                        nodes,
+                        "{} of {} GiB hold the {} GiB of data and headroom.",
+                        if nodes == 1 {
+                            "1 volume".to_owned()
+                        } else {
+                            format!("{nodes} volumes")
+                        },
                         format::int(storage.couchdb_volume_gib),
                         format::int(held)
                     ),
@@ -1411,7 +1483,7 @@ impl LineItems<'_> {
                     "{} x {} GiB ({})",
                     it.group.nodes,
                     it.root_base_gib,
-                    it.group.role.label()
+                    it.group.role.singular()
                 )
             })
             .collect();
@@ -1438,12 +1510,12 @@ impl LineItems<'_> {
             .filter(|it| 0 < it.containers_per_node)
             .map(|it| {
                 format!(
-                    "{} x {} GiB ({} containers x {} MiB on each {})",
+                    "{} x {} GiB ({} containers x {} MiB per {})",
                     it.group.nodes,
                     it.logs_gib_per_node,
                     it.containers_per_node,
-                    it.log_budget_mib,
-                    it.group.role.label()
+                    format::int(it.log_budget_mib),
+                    it.group.role.singular()
                 )
             })
             .collect();

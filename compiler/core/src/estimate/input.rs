@@ -213,6 +213,9 @@ pub struct ProviderPrices {
     /// Where the prices were taken from, shown in reports.
     pub prices_source: String,
     /// Instance types on offer.
+    ///
+    /// List only types fit for sustained load: the choice compares list prices, so burstable types
+    /// (AWS `t3`, GCP `e2-micro`), whose list price assumes mostly idle CPUs, would look cheaper than they are.
     pub instances: Vec<InstanceOffer>,
     /// Block storage price per GiB-month, in US dollars.
     pub block_storage_gib_month: f64,

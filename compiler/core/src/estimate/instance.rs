@@ -35,7 +35,19 @@ pub(crate) enum Need {
         memory_mib: u64,
     },
     /// As many nodes as needed to cover the total CPU and memory, at least one.
-    Scalable { millicpu: u64, memory_mib: u64 },
+    ///
+    /// `node_extra_monthly` is what every node costs besides its instance (its root disk), so that many small
+    /// nodes are not preferred when their disks make them dearer than a few large ones.
+    ///
+    /// Every node must also hold the group's largest container, since a container cannot span nodes;
+    /// packing the rest by totals leaves slack that the target utilisation absorbs.
+    Scalable {
+        millicpu: u64,
+        memory_mib: u64,
+        largest_millicpu: u64,
+        largest_memory_mib: u64,
+        node_extra_monthly: Money,
+    },
 }
 
 /// Most nodes a scalable group may get; beyond it the offer is not considered, which bounds the search.
@@ -59,7 +71,34 @@ pub(crate) fn choose(
         Need::Scalable {
             millicpu,
             memory_mib,
-        } => choose_scalable(offers, millicpu, memory_mib, hours_per_month, basis),
+            largest_millicpu,
+            largest_memory_mib,
+            node_extra_monthly,
+        } => {
+            let per_node = |offer: &Offer| {
+                offer
+                    .hourly
+                    .times(hours_per_month)
+                    .saturating_add(node_extra_monthly)
+            };
+            let holds_largest = |offer: &&Offer| {
+                largest_millicpu <= offer.millicpu() && largest_memory_mib <= offer.memory_mib
+            };
+            let large_enough: Vec<Offer> = offers.iter().filter(holds_largest).cloned().collect();
+            let largest = format!(
+                "each node holds the largest container ({} vCPU / {} GiB)",
+                format::vcpu(largest_millicpu),
+                format::gib(largest_memory_mib)
+            );
+            choose_scalable(
+                &large_enough,
+                millicpu,
+                memory_mib,
+                per_node,
+                basis,
+                &largest,
+            )
+        }
     }
 }
 
@@ -138,8 +177,9 @@ fn choose_scalable(
     offers: &[Offer],
     millicpu: u64,
     memory_mib: u64,
-    hours_per_month: u64,
+    per_node_monthly: impl Fn(&Offer) -> Money,
     basis: &str,
+    largest: &str,
 ) -> Option<InstanceChoice> {
     let mut candidates = Vec::new();
     for offer in offers {
@@ -149,11 +189,7 @@ fn choose_scalable(
         if MAX_NODES < nodes {
             continue;
         }
-        let monthly = offer
-            .hourly
-            .times(hours_per_month)
-            .times(nodes)
-            .round_to_cents();
+        let monthly = per_node_monthly(offer).times(nodes).round_to_cents();
         candidates.push((monthly, nodes, offer));
     }
     let considered = candidates.len();
@@ -180,10 +216,16 @@ fn choose_scalable(
         format::vcpu(millicpu),
         format::gib(memory_mib)
     );
-    let verb = if nodes == 1 { "covers" } else { "cover" };
+    let head = if nodes == 1 {
+        format!("{}: {spec} covers {needed} {basis}", chosen.name)
+    } else {
+        format!(
+            "{nodes} x {} ({spec} each) cover {needed} in total {basis}",
+            chosen.name
+        )
+    };
     let reason = format!(
-        "{nodes} x {} ({spec} each) {verb} {needed} in total {basis}; at {} a month, the cheapest way to cover it with one of {considered} instance types.",
-        chosen.name,
+        "{head}, and {largest}; at {} a month with the root disks, the cheapest of {considered} instance types that can.",
         format::dollars(monthly.cents()),
     );
     Some(InstanceChoice {

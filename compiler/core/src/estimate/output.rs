@@ -292,6 +292,18 @@ impl NodeRole {
         }
     }
 
+    /// What one node of the group is called.
+    pub fn singular(self) -> &'static str {
+        match self {
+            NodeRole::ChtHost => "CHT host",
+            NodeRole::Couchdb => "CouchDB node",
+            NodeRole::Services => "CHT services node",
+            NodeRole::ControlPlane => "control-plane node",
+            NodeRole::ChtSync => "CHT Sync host",
+            NodeRole::Watchdog => "Watchdog host",
+        }
+    }
+
     /// A stable machine name, for JSON and backends.
     pub fn id(self) -> &'static str {
         match self {

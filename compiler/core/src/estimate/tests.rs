@@ -762,9 +762,10 @@ fn kubernetes_splits_services_and_node_groups() {
 }
 
 #[test]
-fn kubernetes_services_scale_out_when_cheaper() {
-    // 20,000 users: required 20,000 / 288 x 0.5 / 0.7 = 49.6 vCPU. The services get 35/95 of it, about 18.3 vCPU,
-    // which the catalogue covers most cheaply with several nodes.
+fn kubernetes_services_scale_out_but_each_node_holds_the_largest_container() {
+    // 12,000 users: required 12,000 / 288 x 0.5 / 0.7 = 29.76 vCPU. API's request is 20/95 of it, 6.27 vCPU,
+    // so only the 8-vCPU types can hold it; the services need 35/95 of it, about 11 vCPU, which takes two
+    // c6i.2xlarge nodes (the cheaper small types would cover the total but cannot hold API).
     let mut input = calculator_plan(env(
         "prod",
         Target::Kubernetes {
@@ -772,15 +773,28 @@ fn kubernetes_services_scale_out_when_cheaper() {
         },
         aws(100.0),
     ));
-    input.roles = vec![role("chw", 20_000, false)];
+    input.roles = vec![role("chw", 12_000, false)];
     let plan = estimate(&input);
-    let services = plan.environments[0].node_group(NodeRole::Services).cloned();
+    let environment = &plan.environments[0];
+    let api = environment
+        .service(Service::Api)
+        .map(|it| it.cpu_request_millicpu);
+    assert_eq!(api, Some(6_270));
+    let services = environment.node_group(NodeRole::Services).cloned();
     let choice = services.as_ref().and_then(|it| it.instance.clone());
-    assert!(choice.as_ref().is_some_and(|it| 1 < it.nodes), "{choice:?}");
-    // The CouchDB node needs more than the largest offer (8 vCPU): no instance fits, so there is no total.
+    assert_eq!(
+        choice.as_ref().map(|it| (it.name.as_str(), it.nodes)),
+        Some(("c6i.2xlarge", 2))
+    );
+    assert!(choice.is_some_and(|it| it
+        .reason
+        .contains("each node holds the largest container (6.27 vCPU")));
+    // The CouchDB node needs about 18.8 vCPU, more than the largest offer (8 vCPU): no instance fits,
+    // so the environment has no monthly total.
     assert!(codes(&plan).contains(&"no-instance-fits"));
     assert!(codes(&plan).contains(&"cost-incomplete"));
-    assert_eq!(plan.environments[0].monthly_cost, None);
+    assert_eq!(environment.monthly_cost, None);
+    assert!(codes(&plan).contains(&"single-process-cpu"));
 }
 
 #[test]
@@ -844,7 +858,7 @@ fn on_premises_shortfall_is_reported() {
     assert_eq!(
         finding.map(|it| it.message.as_str()),
         Some(
-            "The on-premises machines fall short: the environment needs 1 more CPU cores, 1 GiB more memory, \
+            "The on-premises machines fall short: the environment needs 1 more CPU core, 1 GiB more memory, \
              67 GiB more disk. The CHT host needs 2.48 vCPU, 4.96 GiB memory and 107 GiB disk on one machine; \
              each machine has 2 CPU, 4 GiB memory and 40 GiB disk."
         )
