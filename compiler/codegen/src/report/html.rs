@@ -40,9 +40,11 @@ caption { text-align: left; font-weight: 600; padding: 4px 0; }
 th, td { border: 1px solid #c8c8c8; padding: 4px 8px; vertical-align: top; }
 th { background: #eef3f8; text-align: left; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.detail { color: #404040; font-size: 0.85rem; max-width: 420px; }
+td.detail { color: #404040; font-size: 0.85rem; min-width: 16rem; max-width: 28rem; }
+td.keys { font-size: 0.8rem; max-width: 20rem; }
+td.nowrap { white-space: nowrap; }
 tr.total td { font-weight: 700; background: #f6f6f6; }
-code { font-size: 0.85em; background: #f1f1f1; padding: 0 3px; border-radius: 3px; }
+code { font-size: 0.85em; background: #f1f1f1; padding: 0 3px; border-radius: 3px; white-space: nowrap; }
 .chart { max-width: 100%; height: auto; border: 1px solid #d0d0d0; margin: 8px 0 16px; }
 .chart .tick { font-size: 12px; fill: #333333; }
 .chart .axis-label { font-size: 13px; fill: #1a1a1a; font-weight: 600; }
@@ -84,12 +86,16 @@ pub fn render(input: &ReportInput<'_>) -> String {
         "CHT's calculator, whole plan, per month",
         &format::dollars(estimate.official.monthly.cents()),
     );
-    let warnings = estimate
+    let open_warnings = estimate
         .findings
         .iter()
-        .filter(|it| it.severity == Severity::Warning)
+        .filter(|it| it.severity == Severity::Warning && input.suppression_of(it).is_none())
         .count();
-    card(&mut out, "Warnings", &warnings.to_string());
+    card(
+        &mut out,
+        "Warnings not suppressed",
+        &open_warnings.to_string(),
+    );
     out.push_str("</div>\n");
 
     section(&mut out, "charts", "Charts");
@@ -177,7 +183,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
                             .suppression_of(finding)
                             .map_or("", |it| it.reason.as_str()),
                     ),
-                    Cell::Html(keys(&finding.assumptions)),
+                    Cell::Keys(keys(&finding.assumptions)),
                 ]
             })
             .collect();
@@ -367,6 +373,9 @@ fn environment(out: &mut String, idx: usize, env: &EnvironmentEstimate) {
         );
     }
 
+    // Unpriced environments have no instance types, so their instance columns would stay empty.
+    let with_instances = env.node_groups.iter().any(|it| it.instance.is_some());
+    let width = if with_instances { 7 } else { 5 };
     let rows: Vec<Vec<Cell>> = env
         .node_groups
         .iter()
@@ -380,6 +389,9 @@ fn environment(out: &mut String, idx: usize, env: &EnvironmentEstimate) {
                 text(group.instance.as_ref().map_or("-", |it| it.name.as_str())),
                 detail(group.instance.as_ref().map_or("", |it| it.reason.as_str())),
             ]
+            .into_iter()
+            .take(width)
+            .collect()
         })
         .collect();
     table(
@@ -393,7 +405,7 @@ fn environment(out: &mut String, idx: usize, env: &EnvironmentEstimate) {
             ("Root GiB", true),
             ("Instance", false),
             ("Why", false),
-        ],
+        ][..width],
         &rows,
     );
 
@@ -491,11 +503,11 @@ fn environment(out: &mut String, idx: usize, env: &EnvironmentEstimate) {
             vec![
                 text(&item.label),
                 num(&format::int(item.quantity)),
-                text(item.unit.label()),
+                Cell::NoWrap(item.unit.label().to_owned()),
                 num(&item.unit_price.map_or("-".to_owned(), unit_price)),
                 num(&money_or_dash(item.monthly)),
                 detail(&item.detail),
-                Cell::Html(keys(&item.assumptions)),
+                Cell::Keys(keys(&item.assumptions)),
             ]
         })
         .collect();
@@ -569,12 +581,15 @@ pub fn escape(text: &str) -> String {
     res
 }
 
-/// A table cell: escaped text, a right-aligned number, muted detail, or HTML built by this module.
+/// A table cell: escaped text, a right-aligned number, muted detail, HTML built by this module (optionally a
+/// list of assumption keys), or text that must not wrap.
 enum Cell {
     Text(String),
     Num(String),
     Detail(String),
     Html(String),
+    Keys(String),
+    NoWrap(String),
 }
 
 fn text(value: &str) -> Cell {
@@ -652,6 +667,12 @@ fn table_with_total(
                 }
                 Cell::Html(value) => {
                     let _ = write!(out, "<td>{value}</td>");
+                }
+                Cell::Keys(value) => {
+                    let _ = write!(out, "<td class=\"keys\">{value}</td>");
+                }
+                Cell::NoWrap(value) => {
+                    let _ = write!(out, "<td class=\"nowrap\">{}</td>", escape(value));
                 }
             }
         }

@@ -338,6 +338,9 @@ fn environment(out: &mut String, env: &EnvironmentEstimate) {
     line(out, "");
     line(out, "### Hosts and node groups");
     line(out, "");
+    // Unpriced environments have no instance types, so their instance columns would stay empty.
+    let with_instances = env.node_groups.iter().any(|it| it.instance.is_some());
+    let width = if with_instances { 7 } else { 5 };
     let rows: Vec<Vec<String>> = env
         .node_groups
         .iter()
@@ -357,6 +360,9 @@ fn environment(out: &mut String, env: &EnvironmentEstimate) {
                     .as_ref()
                     .map_or(String::new(), |it| escape(&it.reason)),
             ]
+            .into_iter()
+            .take(width)
+            .collect()
         })
         .collect();
     table(
@@ -369,7 +375,7 @@ fn environment(out: &mut String, env: &EnvironmentEstimate) {
             ("Root GiB", true),
             ("Instance", false),
             ("Why", false),
-        ],
+        ][..width],
         &rows,
     );
 

@@ -184,7 +184,7 @@ pub(crate) fn estimate_environment(
                 severity,
                 "offline-docs-over-limit",
                 format!(
-                    "Each offline `{}` user would replicate about {} documents by year {} (the role's share of {} medic documents), above CHT's limit of about {}; narrow replication_depth, purge old reports or split the role's area.",
+                    "Each offline \"{}\" user would replicate about {} documents by year {} (the role's share of {} medic documents), above CHT's limit of about {}; narrow replication_depth, purge old reports or split the role's area.",
                     role.name,
                     format::int(docs),
                     ctx.horizon_years,

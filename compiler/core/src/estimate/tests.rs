@@ -928,7 +928,7 @@ fn offline_roles_over_the_replication_limit_are_flagged() {
         .collect();
     assert_eq!(flagged.len(), 2);
     assert!(flagged[0]
-        .starts_with("Each offline `chw` user would replicate about 22,722 documents by year 1"));
+        .starts_with("Each offline \"chw\" user would replicate about 22,722 documents by year 1"));
 }
 
 #[test]
