@@ -42,6 +42,17 @@ pub struct Suppression {
     pub reason: String,
 }
 
+impl From<(String, String, String)> for Suppression {
+    /// Builds a suppression from `(environment, code, reason)`, the shape the checker collects.
+    fn from((environment, code, reason): (String, String, String)) -> Suppression {
+        Suppression {
+            environment,
+            code,
+            reason,
+        }
+    }
+}
+
 /// What a report shows: the estimate and the plan's suppressed rules.
 #[derive(Clone, Debug)]
 pub struct ReportInput<'a> {

@@ -11,7 +11,7 @@ use hostplan_core::estimate::{
 };
 use serde_json::Value;
 
-use crate::report::{html, json, markdown, text, ReportInput, Suppression};
+use crate::report::{chart, html, json, markdown, text, ReportInput, Suppression};
 
 fn offer(name: &str, vcpu: u32, memory_gib: f64, hourly_usd: f64) -> InstanceOffer {
     InstanceOffer {
@@ -133,11 +133,11 @@ fn national_plan() -> PlanInput {
 
 fn suppressions() -> Vec<Suppression> {
     vec![
-        Suppression {
-            environment: "uat".to_owned(),
-            code: "R0102".to_owned(),
-            reason: "UAT holds anonymized data; the ministry keeps its backups on site".to_owned(),
-        },
+        Suppression::from((
+            "uat".to_owned(),
+            "R0102".to_owned(),
+            "UAT holds anonymized data; the ministry keeps its backups on site".to_owned(),
+        )),
         Suppression {
             environment: "production".to_owned(),
             code: "offline-docs-over-limit".to_owned(),
@@ -462,5 +462,54 @@ fn validate(root: &Value, schema: &Value, value: &Value, path: &str, errors: &mu
         for (idx, item) in items.iter().enumerate() {
             validate(root, item_schema, item, &format!("{path}[{idx}]"), errors);
         }
+    }
+}
+
+#[test]
+fn chart_axes_end_on_round_numbers() {
+    assert_eq!(chart::nice_scale(0), (1, 1));
+    assert_eq!(chart::nice_scale(6), (6, 2));
+    assert_eq!(chart::nice_scale(6_860), (8_000, 2_000));
+    assert_eq!(chart::nice_scale(391_765), (400_000, 100_000));
+    assert_eq!(chart::nice_scale(u64::MAX).0, u64::MAX);
+}
+
+#[test]
+fn text_wraps_long_words_and_sentences() {
+    assert_eq!(text::wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
+    assert_eq!(text::wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+    assert_eq!(text::wrap("", 4), vec![""]);
+}
+
+#[test]
+fn reports_of_extreme_plans_do_not_panic() {
+    let mut input = national_plan();
+    input.population = u64::MAX;
+    input.workflows = u64::MAX;
+    input.horizon_years = u32::MAX;
+    input.growth_percent = f64::NAN;
+    input.roles.push(role("everyone", u64::MAX, true));
+    input.environments[0].scale_percent = f64::INFINITY;
+    input.environments[1].couchdb_nodes = 0;
+    input.overrides.push(("users_per_cpu".to_owned(), f64::NAN));
+    let extreme = estimate(&input);
+    input.roles.clear();
+    input.environments.clear();
+    input.population = 0;
+    let empty = estimate(&input);
+    for plan in [&extreme, &empty] {
+        let (text, _, json, page) = with_report(plan, |report| {
+            (
+                text::render(report),
+                markdown::render(report),
+                json::value(report),
+                html::render(report),
+            )
+        });
+        assert!(text.lines().all(|line| line.chars().count() <= text::WIDTH));
+        let mut errors = Vec::new();
+        validate(&json::schema(), &json::schema(), &json, "$", &mut errors);
+        assert_eq!(errors, Vec::<String>::new());
+        assert!(page.ends_with("</html>\n"));
     }
 }

@@ -533,7 +533,7 @@ impl Out {
 }
 
 /// Splits `text` into lines of at most `width` characters at spaces; words longer than `width` are cut.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();

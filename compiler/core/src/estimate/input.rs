@@ -167,7 +167,8 @@ pub enum Infra {
         provider: String,
         /// The region, shown in reports.
         region: String,
-        /// Regional price relative to the price table, in percent (100 when the table is for this region).
+        /// Regional price relative to the price table, in percent (100 when the table is for this region);
+        /// it scales every price of the table: instances, storage and the managed control plane.
         price_factor_percent: f64,
     },
 }

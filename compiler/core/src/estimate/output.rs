@@ -49,6 +49,14 @@ pub struct PlanEstimate {
 }
 
 /// The estimate of one environment, sized for the peak of the horizon.
+///
+/// What the backends read:
+/// - Docker Compose: [`ServiceResources`] limits in Compose notation, the CouchDB volume per node
+///   ([`EnvironmentEstimate::couchdb_volume_gib`]) and the CHT host's root disk.
+/// - Kubernetes: [`ServiceResources`] requests and limits in Kubernetes notation, the CouchDB PVC size per node,
+///   the PostgreSQL PVC size ([`EnvironmentEstimate::postgres_volume_gib`]) and the node groups.
+/// - Terraform: [`NodeGroup`]s with their instance type, node count and root disk, the CouchDB and PostgreSQL
+///   volume sizes, and the Watchdog host ([`EnvironmentEstimate::node_group`] with [`NodeRole::Watchdog`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnvironmentEstimate {
     /// The environment's name.
@@ -260,6 +268,48 @@ pub struct ServiceResources {
     pub memory_limit_mib: u64,
     /// The assumptions the figures come from.
     pub assumptions: Vec<AssumptionKey>,
+}
+
+impl ServiceResources {
+    /// The CPU request in Kubernetes notation, as `1310m`.
+    pub fn cpu_request_kubernetes(&self) -> String {
+        format!("{}m", self.cpu_request_millicpu)
+    }
+
+    /// The CPU limit in Kubernetes notation, as `2620m`.
+    pub fn cpu_limit_kubernetes(&self) -> String {
+        format!("{}m", self.cpu_limit_millicpu)
+    }
+
+    /// The memory request in Kubernetes notation, as `2416Mi`.
+    pub fn memory_request_kubernetes(&self) -> String {
+        format!("{}Mi", self.memory_request_mib)
+    }
+
+    /// The memory limit in Kubernetes notation, as `3632Mi`.
+    pub fn memory_limit_kubernetes(&self) -> String {
+        format!("{}Mi", self.memory_limit_mib)
+    }
+
+    /// The CPU limit as Docker Compose's `cpus`, a decimal number of CPUs, as `2.62`.
+    pub fn cpu_limit_compose(&self) -> String {
+        // Milli-CPUs are multiples of 10, so two decimals are exact.
+        format!(
+            "{}.{:02}",
+            self.cpu_limit_millicpu / 1000,
+            self.cpu_limit_millicpu % 1000 / 10
+        )
+    }
+
+    /// The memory limit as Docker Compose's `memory`, as `3632m` (Docker reads `m` as MiB).
+    pub fn memory_limit_compose(&self) -> String {
+        format!("{}m", self.memory_limit_mib)
+    }
+
+    /// The memory request as Docker Compose's `deploy.resources.reservations.memory`, as `2416m`.
+    pub fn memory_request_compose(&self) -> String {
+        format!("{}m", self.memory_request_mib)
+    }
 }
 
 /// What a host or node group runs.

@@ -1082,3 +1082,38 @@ fn estimating_twice_gives_the_same_result() {
     let input = calculator_plan(prod);
     assert_eq!(estimate(&input), estimate(&input));
 }
+
+#[test]
+fn service_resources_print_in_backend_notation() {
+    let plan = estimate(&calculator_plan(env(
+        "prod",
+        Target::Kubernetes {
+            distribution: Distribution::Eks,
+        },
+        aws(100.0),
+    )));
+    let couchdb = plan.environments[0].service(Service::Couchdb).cloned();
+    let quantities = couchdb.map(|it| {
+        (
+            it.cpu_request_kubernetes(),
+            it.cpu_limit_kubernetes(),
+            it.memory_request_kubernetes(),
+            it.memory_limit_kubernetes(),
+            it.cpu_limit_compose(),
+            it.memory_limit_compose(),
+            it.memory_request_compose(),
+        )
+    });
+    assert_eq!(
+        quantities,
+        Some((
+            "1310m".to_owned(),
+            "2620m".to_owned(),
+            "2416Mi".to_owned(),
+            "3632Mi".to_owned(),
+            "2.62".to_owned(),
+            "3632m".to_owned(),
+            "2416m".to_owned(),
+        ))
+    );
+}
