@@ -354,6 +354,25 @@ impl AssumptionKey {
     }
 }
 
+/// Checks one `name = value` line of a plan's `assumptions` block, so the checker can report it at its span.
+pub fn check_override(name: &str, value: f64) -> Result<AssumptionKey, RejectReason> {
+    let Some(key) = AssumptionKey::from_name(name) else {
+        return Err(RejectReason::UnknownKey);
+    };
+    if !value.is_finite() {
+        return Err(RejectReason::NotFinite);
+    }
+    let def = key.def();
+    let in_range = def.min <= value && value <= def.max;
+    if !in_range {
+        return Err(RejectReason::OutOfRange {
+            min: def.min,
+            max: def.max,
+        });
+    }
+    Ok(key)
+}
+
 impl fmt::Display for AssumptionKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -425,29 +444,16 @@ impl Assumptions {
         let mut res = Assumptions::default();
         let mut rejected = Vec::new();
         for (name, value) in overrides {
-            let reject = |reason| RejectedOverride {
-                name: name.clone(),
-                value: *value,
-                reason,
-            };
-            let Some(key) = AssumptionKey::from_name(name) else {
-                rejected.push(reject(RejectReason::UnknownKey));
-                continue;
-            };
-            let def = key.def();
-            if !value.is_finite() {
-                rejected.push(reject(RejectReason::NotFinite));
-                continue;
+            match check_override(name, *value) {
+                Ok(key) => {
+                    res.overrides.insert(key, *value);
+                }
+                Err(reason) => rejected.push(RejectedOverride {
+                    name: name.clone(),
+                    value: *value,
+                    reason,
+                }),
             }
-            let in_range = def.min <= *value && *value <= def.max;
-            if !in_range {
-                rejected.push(reject(RejectReason::OutOfRange {
-                    min: def.min,
-                    max: def.max,
-                }));
-                continue;
-            }
-            res.overrides.insert(key, *value);
         }
         (res, rejected)
     }

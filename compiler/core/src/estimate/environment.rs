@@ -289,7 +289,7 @@ pub(crate) fn estimate_environment(
                     Severity::Warning,
                     "provider-not-in-catalogue",
                     format!(
-                        "No price table for the provider `{provider}`; the environment is sized but not priced."
+                        "No price table for the provider \"{provider}\"; the environment is sized but not priced."
                     ),
                     Vec::new(),
                 );
