@@ -80,6 +80,56 @@ pub(crate) fn check(plan: &Path, format: DiagnosticFormat, io: &mut dyn Io) -> i
     exit::OK
 }
 
+pub(crate) fn estimate(plan: &Path, format: crate::EstimateFormat, io: &mut dyn Io) -> i32 {
+    let analysis = match analyze(plan, io) {
+        Ok(it) => it,
+        Err(code) => return code,
+    };
+    if analysis.has_errors() {
+        print_diagnostics(
+            &analysis.diagnostics,
+            &analysis.workspace.sources,
+            DiagnosticFormat::Human,
+            io,
+        );
+        return exit::PLAN_ERRORS;
+    }
+    let (Some(model), Some(estimate)) = (&analysis.plan, &analysis.estimate) else {
+        return exit::PLAN_ERRORS;
+    };
+    let input = hostplan_codegen::report::ReportInput {
+        estimate,
+        suppressions: suppressions(model),
+    };
+    let text = match format {
+        crate::EstimateFormat::Text => hostplan_codegen::report::text::render(&input),
+        crate::EstimateFormat::Markdown => hostplan_codegen::report::markdown::render(&input),
+        crate::EstimateFormat::Json => hostplan_codegen::report::json::render(&input),
+        crate::EstimateFormat::Html => hostplan_codegen::report::html::render(&input),
+    };
+    let _ = io.stdout().write_all(text.as_bytes());
+    exit::OK
+}
+
+/// The plan's rule suppressions with their reasons, for reports.
+pub(crate) fn suppressions(
+    model: &hostplan_core::model::Plan,
+) -> Vec<hostplan_codegen::report::Suppression> {
+    model
+        .environments
+        .iter()
+        .flat_map(|env| {
+            env.allows
+                .iter()
+                .map(|allow| hostplan_codegen::report::Suppression {
+                    environment: env.name.clone(),
+                    code: allow.code.clone(),
+                    reason: allow.reason.clone(),
+                })
+        })
+        .collect()
+}
+
 pub(crate) fn fmt(path: &Path, check_only: bool, io: &mut dyn Io) -> i32 {
     let mut files = Vec::new();
     if path.is_dir() {

@@ -82,6 +82,17 @@ pub enum DiagnosticFormat {
     Json,
 }
 
+/// The formats of the estimate report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EstimateFormat {
+    /// A table for the terminal, at most 100 columns wide.
+    Text,
+    Markdown,
+    /// The documented JSON (see `hostplan_codegen::report::json::schema`).
+    Json,
+    Html,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check a plan and report its diagnostics.
@@ -99,6 +110,14 @@ pub enum Command {
         /// Do not write; exit with 1 if any file is not formatted.
         #[arg(long)]
         check: bool,
+    },
+    /// Estimate a plan's capacity and cost, per environment and over its horizon.
+    Estimate {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// The report's format; `html` is one self-contained page with SVG charts.
+        #[arg(long, value_enum, default_value = "text")]
+        format: EstimateFormat,
     },
     /// Explain a diagnostic code, or list all codes.
     Explain {
@@ -130,6 +149,7 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     match cli.command {
         Command::Check { plan, format } => commands::check(&plan, format, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
+        Command::Estimate { plan, format } => commands::estimate(&plan, format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
     }
 }

@@ -1,1 +1,3 @@
 //! hostplan-codegen.
+
+pub mod report;

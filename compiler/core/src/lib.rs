@@ -5,8 +5,10 @@
 //! [`modules::SourceLoader`].
 
 pub mod check;
+pub mod estimate;
 pub mod model;
 pub mod modules;
+pub mod plan_estimate;
 pub mod reference;
 pub mod schema;
 mod suggest;
@@ -22,6 +24,8 @@ pub struct Analysis {
     pub workspace: modules::Workspace,
     pub checked: check::Checked,
     pub plan: Option<model::Plan>,
+    /// The capacity and cost estimate of the model, when there is one.
+    pub estimate: Option<estimate::output::PlanEstimate>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -41,19 +45,19 @@ pub fn analyze(
     let checked = check::check(&workspace);
     let mut diagnostics = std::mem::take(&mut workspace.diagnostics);
     diagnostics.extend(checked.diagnostics.iter().cloned());
-    let syntax_or_check_errors = diagnostics.iter().any(Diagnostic::is_error);
     let mut model_diagnostics = Vec::new();
     let plan = model::build(&workspace, &checked, &mut model_diagnostics);
     diagnostics.append(&mut model_diagnostics);
     report_unused(&workspace, &checked, &mut diagnostics);
     hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
-    // A model built from a plan with errors is kept for the editor, but backends only ever
-    // see a plan without errors.
-    let _ = syntax_or_check_errors;
+    // A model built from a plan with errors is kept for the editor; the command line hands
+    // it to backends only when `has_errors` is false.
+    let estimate = plan.as_ref().map(plan_estimate::estimate_plan);
     Ok(Analysis {
         workspace,
         checked,
         plan,
+        estimate,
         diagnostics,
     })
 }

@@ -598,16 +598,7 @@ pub fn build(
         .collect();
     let assumptions = checked
         .singleton("assumptions")
-        .map(|record| {
-            record
-                .fields
-                .iter()
-                .filter_map(|field| match field.value.kind {
-                    ValueKind::Number(value) => Some((field.name.clone(), value, field.key_span)),
-                    _ => None,
-                })
-                .collect()
-        })
+        .map(|record| ctx.assumptions(record))
         .unwrap_or_default();
     let release = release?;
     Some(Plan {
@@ -765,6 +756,47 @@ impl Ctx<'_> {
                 variables,
             },
         })
+    }
+
+    /// The `assumptions` overrides, each checked against the estimate's registry.
+    fn assumptions(&mut self, record: &Record) -> Vec<(String, f64, Span)> {
+        use crate::estimate::assumptions::{check_override, registry, RejectReason};
+        let mut out = Vec::new();
+        for field in &record.fields {
+            let ValueKind::Number(value) = field.value.kind else {
+                continue;
+            };
+            match check_override(&field.name, value) {
+                Ok(_) => out.push((field.name.clone(), value, field.key_span)),
+                Err(RejectReason::UnknownKey) => {
+                    let names: Vec<&str> = registry().iter().map(|it| it.name).collect();
+                    let mut diagnostic = Diagnostic::error(
+                        &codes::E2206,
+                        format!("the estimate has no assumption `{}`", field.name),
+                        Label::new(field.key_span, "unknown assumption"),
+                    )
+                    .with_value(field.name.clone());
+                    diagnostic = match closest(&field.name, names.iter().copied()) {
+                        Some(best) => diagnostic.with_help(format!(
+                            "did you mean `{best}`? the language reference lists every assumption"
+                        )),
+                        None => diagnostic.with_help(
+                            "the language reference (docs/reference.md) lists every assumption",
+                        ),
+                    };
+                    self.diagnostics.push(diagnostic);
+                }
+                Err(reason) => self.diagnostics.push(
+                    Diagnostic::error(
+                        &codes::E2108,
+                        format!("assumption `{}`: {reason}", field.name),
+                        Label::new(field.value.span, "out of range"),
+                    )
+                    .with_value(value.to_string()),
+                ),
+            }
+        }
+        out
     }
 
     fn secrets(&mut self) -> Vec<Secret> {
@@ -1098,7 +1130,21 @@ impl Ctx<'_> {
             );
         }
         self.check_target_infra(&record, target, &infra, infra_field, providers);
-        let scale = percent(&record, "scale").unwrap_or(1.0);
+        // Without `scale`, production and staging serve every user, while test and
+        // development environments are sized for a small share; a laptop is not sized for a
+        // national programme.
+        let kind = match enum_value(&record, "kind") {
+            Some("production") => EnvKind::Production,
+            Some("staging") => EnvKind::Staging,
+            Some("test") => EnvKind::Test,
+            _ => EnvKind::Development,
+        };
+        let default_scale = match kind {
+            EnvKind::Production | EnvKind::Staging => 1.0,
+            EnvKind::Test => 0.1,
+            EnvKind::Development => 0.01,
+        };
+        let scale = percent(&record, "scale").unwrap_or(default_scale);
         if !(0.0..=1.0).contains(&scale) || scale == 0.0 {
             if let Some(field) = record.field("scale") {
                 self.diagnostics.push(
@@ -1144,12 +1190,7 @@ impl Ctx<'_> {
             name: decl.name.clone(),
             name_span: decl.name_span,
             head: record.head,
-            kind: match enum_value(&record, "kind") {
-                Some("production") => EnvKind::Production,
-                Some("staging") => EnvKind::Staging,
-                Some("test") => EnvKind::Test,
-                _ => EnvKind::Development,
-            },
+            kind,
             target,
             infra,
             domain: string(&record, "domain").unwrap_or_default(),

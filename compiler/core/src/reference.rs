@@ -41,6 +41,14 @@ pub fn generate() -> String {
     for slot in schema::SECRET_SLOTS {
         let _ = writeln!(out, "| `{}` | {} |", slot.name, slot.doc);
     }
+    out.push_str("\n## Assumptions\n\nThe keys an `assumptions { ... }` block may override, with their defaults and where those come from.\n\n| key | default | unit | allowed | meaning | source |\n| --- | --- | --- | --- | --- | --- |\n");
+    for def in crate::estimate::assumptions::registry() {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} to {} | {} | {} |",
+            def.name, def.default, def.unit, def.min, def.max, def.doc, def.source
+        );
+    }
     out.push_str("\n## Units\n\n| unit | kind | value |\n| --- | --- | --- |\n");
     for (unit, suffix) in Unit::ALL {
         let (kind, value) = match unit.dimension() {

@@ -941,7 +941,7 @@ static ENVIRONMENT: BlockSchema = BlockSchema {
             name: "scale",
             ty: Ty::Percent,
             required: false,
-            default: Some("100%"),
+            default: Some("100% in production and staging, 10% in test, 1% in development"),
             doc: "The share of the plan's users it serves.",
         },
         FieldSchema {
