@@ -1,4 +1,5 @@
 //! hostplan-codegen.
 
 pub mod doc;
+pub mod hcl;
 pub mod yaml;
