@@ -984,13 +984,16 @@ fn k8s_validator(
 }
 
 /// Validates a multi-document Kubernetes manifest: YAML syntax, YAML 1.1
-/// traps, and each document against the strict schema of its `apiVersion`
-/// and `kind`. Empty documents are skipped, but a stream without any object
-/// is an error, as is a kind without a schema here.
+/// traps, each document against the strict schema of its `apiVersion` and
+/// `kind` plus the API server's naming and consistency rules (see
+/// [`validate_k8s_object`]), and no two objects with the same identity.
+/// Empty documents are skipped, but a stream without any object is an
+/// error, as is a kind without a schema here.
 pub fn validate_k8s_yaml(text: &str) -> Result<(), Vec<String>> {
     let docs = parse_yaml(text).map_err(|e| vec![e])?;
     let mut problems = Vec::new();
     let mut objects = 0;
+    let mut identities: Vec<(usize, (String, String, String, String))> = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let label = format!("document {}", i + 1);
         problems.extend(doc.traps.iter().map(|t| format!("{label}: {t}")));
@@ -998,6 +1001,13 @@ pub fn validate_k8s_yaml(text: &str) -> Result<(), Vec<String>> {
             continue;
         }
         objects += 1;
+        let identity = object_identity(&doc.value);
+        if let Some((first, _)) = identities.iter().find(|(_, id)| *id == identity) {
+            problems.push(format!(
+                "{label}: same kind, namespace and name as document {first}"
+            ));
+        }
+        identities.push((i + 1, identity));
         if let Err(more) = validate_k8s_object(&doc.value) {
             problems.extend(more.into_iter().map(|p| format!("{label}: {p}")));
         }
@@ -1012,8 +1022,34 @@ pub fn validate_k8s_yaml(text: &str) -> Result<(), Vec<String>> {
     }
 }
 
+/// API group, kind, namespace and name: two objects with the same identity
+/// in one manifest overwrite each other when applied.
+fn object_identity(object: &Value) -> (String, String, String, String) {
+    let text = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let api_version = text("/apiVersion");
+    let group = api_version
+        .split_once('/')
+        .map(|(g, _)| g.to_string())
+        .unwrap_or_default();
+    (
+        group,
+        text("/kind"),
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+    )
+}
+
 /// Validates one Kubernetes object against the strict schema of its
-/// `apiVersion` and `kind`.
+/// `apiVersion` and `kind`, and against the API server rules the schemas do
+/// not encode: valid object, namespace, container and label names, selector
+/// labels present in the pod template, valid resource quantities, ports in
+/// range, no duplicate container names.
 pub fn validate_k8s_object(object: &Value) -> Result<(), Vec<String>> {
     let api_version = object.get("apiVersion").and_then(Value::as_str);
     let kind = object.get("kind").and_then(Value::as_str);
@@ -1039,12 +1075,222 @@ pub fn validate_k8s_object(object: &Value) -> Result<(), Vec<String>> {
         Some(Err(e)) => return Err(vec![e]),
         Some(Ok(v)) => v,
     };
-    let errors = schema_errors(validator, object, &prefix);
+    let mut errors = schema_errors(validator, object, &prefix);
+    errors.extend(
+        api_server_problems(object)
+            .into_iter()
+            .map(|p| format!("{prefix}API server rule: {p}")),
+    );
     if errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
     }
+}
+
+struct K8sPatterns {
+    dns1123_label: Regex,
+    dns1123_subdomain: Regex,
+    dns1035_label: Regex,
+    label_name: Regex,
+    label_value: Regex,
+    quantity: Regex,
+}
+
+fn k8s_patterns() -> Option<&'static K8sPatterns> {
+    static PATTERNS: OnceLock<Option<K8sPatterns>> = OnceLock::new();
+    PATTERNS
+        .get_or_init(|| {
+            Some(K8sPatterns {
+                dns1123_label: Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$").ok()?,
+                dns1123_subdomain: Regex::new(
+                    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+                )
+                .ok()?,
+                dns1035_label: Regex::new(r"^[a-z]([-a-z0-9]*[a-z0-9])?$").ok()?,
+                label_name: Regex::new(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$").ok()?,
+                label_value: Regex::new(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$").ok()?,
+                quantity: Regex::new(
+                    r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$",
+                )
+                .ok()?,
+            })
+        })
+        .as_ref()
+}
+
+fn label_key_ok(p: &K8sPatterns, key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() || prefix.len() > 253 || !p.dns1123_subdomain.is_match(prefix) {
+            return false;
+        }
+    }
+    !name.is_empty() && name.len() <= 63 && p.label_name.is_match(name)
+}
+
+fn check_labels(p: &K8sPatterns, at: &str, labels: Option<&Value>, problems: &mut Vec<String>) {
+    let Some(Value::Object(labels)) = labels else {
+        return;
+    };
+    for (key, value) in labels {
+        if !label_key_ok(p, key) {
+            problems.push(format!("{at}: invalid label key {key:?}"));
+        }
+        match value.as_str() {
+            Some(v) if v.len() <= 63 && p.label_value.is_match(v) => {}
+            Some(v) => problems.push(format!("{at}: invalid label value {v:?} for {key:?}")),
+            None => problems.push(format!(
+                "{at}: label {key:?} has a non-string value {value}"
+            )),
+        }
+    }
+}
+
+/// Rules the Kubernetes API server enforces that the JSON schemas do not
+/// encode (the same set the project's output-checking harness applies):
+/// object, namespace, container and label names, selector labels matching
+/// the pod template, resource quantities, port ranges, and duplicate
+/// container names.
+fn api_server_problems(object: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(p) = k8s_patterns() else {
+        return problems;
+    };
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    let metadata = object.get("metadata");
+    match metadata.and_then(|m| m.get("name")) {
+        None => {
+            if metadata.and_then(|m| m.get("generateName")).is_none() {
+                problems.push("metadata.name is missing".to_string());
+            }
+        }
+        Some(name) => {
+            let (rule, pattern, max) = match kind {
+                "Service" => ("DNS-1035 label", &p.dns1035_label, 63),
+                "Namespace" => ("DNS-1123 label", &p.dns1123_label, 63),
+                _ => ("DNS-1123 subdomain", &p.dns1123_subdomain, 253),
+            };
+            match name.as_str() {
+                Some(n) if n.len() <= max && pattern.is_match(n) => {}
+                _ => problems.push(format!("metadata.name {name} is not a valid {rule}")),
+            }
+        }
+    }
+    if let Some(ns) = metadata.and_then(|m| m.get("namespace")) {
+        match ns.as_str() {
+            Some(n) if n.len() <= 63 && p.dns1123_label.is_match(n) => {}
+            _ => problems.push(format!(
+                "metadata.namespace {ns} is not a valid DNS-1123 label"
+            )),
+        }
+    }
+    check_labels(
+        p,
+        "metadata.labels",
+        metadata.and_then(|m| m.get("labels")),
+        &mut problems,
+    );
+
+    let spec = object.get("spec");
+    if matches!(
+        kind,
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"
+    ) {
+        let template_labels = spec.and_then(|s| s.pointer("/template/metadata/labels"));
+        check_labels(
+            p,
+            "spec.template.metadata.labels",
+            template_labels,
+            &mut problems,
+        );
+        if let Some(Value::Object(selector)) = spec.and_then(|s| s.pointer("/selector/matchLabels"))
+        {
+            for (key, value) in selector {
+                if template_labels.and_then(|t| t.get(key)) != Some(value) {
+                    problems.push(format!(
+                        "spec.selector.matchLabels {key}={value} does not match spec.template.metadata.labels"
+                    ));
+                }
+            }
+        }
+    }
+    let pod_spec = match kind {
+        "Pod" => spec.map(|s| ("spec", s)),
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => spec
+            .and_then(|s| s.pointer("/template/spec"))
+            .map(|s| ("spec.template.spec", s)),
+        "CronJob" => spec
+            .and_then(|s| s.pointer("/jobTemplate/spec/template/spec"))
+            .map(|s| ("spec.jobTemplate.spec.template.spec", s)),
+        _ => None,
+    };
+    if let Some((at, pod_spec)) = pod_spec {
+        let mut seen: Vec<&str> = Vec::new();
+        for group in ["initContainers", "containers"] {
+            let Some(Value::Array(containers)) = pod_spec.get(group) else {
+                continue;
+            };
+            for (i, container) in containers.iter().enumerate() {
+                let here = format!("{at}.{group}[{i}]");
+                if let Some(name) = container.get("name").and_then(Value::as_str) {
+                    if seen.contains(&name) {
+                        problems.push(format!("{here}.name {name:?} is duplicated"));
+                    }
+                    seen.push(name);
+                    if name.len() > 63 || !p.dns1123_label.is_match(name) {
+                        problems.push(format!(
+                            "{here}.name {name:?} is not a valid DNS-1123 label"
+                        ));
+                    }
+                }
+                for part in ["requests", "limits"] {
+                    let Some(Value::Object(amounts)) =
+                        container.pointer(&format!("/resources/{part}"))
+                    else {
+                        continue;
+                    };
+                    for (resource, amount) in amounts {
+                        let text = match amount {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        if !p.quantity.is_match(&text) {
+                            problems.push(format!(
+                                "{here}.resources.{part}.{resource} {amount} is not a valid quantity"
+                            ));
+                        }
+                    }
+                }
+                if let Some(Value::Array(ports)) = container.get("ports") {
+                    for (j, port) in ports.iter().enumerate() {
+                        if let Some(n) = port.get("containerPort").and_then(Value::as_i64) {
+                            if !(1..=65535).contains(&n) {
+                                problems.push(format!(
+                                    "{here}.ports[{j}].containerPort {n} is out of range"
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if kind == "Service" {
+        if let Some(Value::Array(ports)) = spec.and_then(|s| s.get("ports")) {
+            for (j, port) in ports.iter().enumerate() {
+                if let Some(n) = port.get("port").and_then(Value::as_i64) {
+                    if !(1..=65535).contains(&n) {
+                        problems.push(format!("spec.ports[{j}].port {n} is out of range"));
+                    }
+                }
+            }
+        }
+    }
+    problems
 }
 
 // ---------------------------------------------------------------------------

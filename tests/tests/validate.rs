@@ -219,6 +219,40 @@ fn kubernetes_samples() {
 }
 
 #[test]
+fn kubernetes_api_server_rules() {
+    assert_fails_with(
+        validate_k8s_yaml(&sample("k8s-invalid-api-server-rules.yaml")),
+        &[
+            "metadata.name \"Web_App\" is not a valid DNS-1123 subdomain",
+            "invalid label value \"platform team\"",
+            "app=\"web\" does not match spec.template.metadata.labels",
+            "\"1.5 Gi\" is not a valid quantity",
+            "\"web\" is duplicated",
+        ],
+    );
+    let service = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "1api", "namespace": "Prod", "labels": {"-bad": "x", "ok/": "y"}},
+        "spec": {"ports": [{"port": 70000}]}
+    });
+    assert_fails_with(
+        validate_k8s_object(&service),
+        &[
+            "\"1api\" is not a valid DNS-1035 label",
+            "namespace \"Prod\"",
+            "invalid label key \"-bad\"",
+            "invalid label key \"ok/\"",
+            "port 70000 is out of range",
+        ],
+    );
+    let twice = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cht\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: cht\n";
+    assert_fails_with(
+        validate_k8s_yaml(twice),
+        &["document 2: same kind, namespace and name as document 1"],
+    );
+}
+
+#[test]
 fn kubernetes_is_strict_about_unknown_fields() {
     let ok = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "cht"}});
     assert_eq!(validate_k8s_object(&ok), Ok(()));
