@@ -1046,25 +1046,24 @@ fn write_body(out: &mut String, body: &Body, level: usize) {
         .collect();
     let widths = alignment_widths(&assignments, &comments);
 
-    for (i, item) in items.iter().enumerate() {
-        match item {
-            Structure::Attribute(attr) => {
-                if let Some(a) = &assignments[i] {
-                    write_comment(out, &attr.comment, level);
-                    pad(out, level);
-                    out.push_str(&a.key);
-                    let key_width = display_width(&a.key);
-                    out.extend(std::iter::repeat_n(
-                        ' ',
-                        widths[i].saturating_sub(key_width) + 1,
-                    ));
-                    out.push_str("= ");
-                    out.push_str(&a.value);
-                    out.push('\n');
-                }
+    for ((item, assignment), width) in items.iter().zip(&assignments).zip(&widths) {
+        match (item, assignment) {
+            (Structure::Attribute(attr), Some(a)) => {
+                write_comment(out, &attr.comment, level);
+                pad(out, level);
+                out.push_str(&a.key);
+                let key_width = display_width(&a.key);
+                out.extend(std::iter::repeat_n(
+                    ' ',
+                    width.saturating_sub(key_width) + 1,
+                ));
+                out.push_str("= ");
+                out.push_str(&a.value);
+                out.push('\n');
             }
-            Structure::Block(block) => write_block(out, block, level),
-            Structure::Blank => out.push('\n'),
+            (Structure::Attribute(_), None) => {}
+            (Structure::Block(block), _) => write_block(out, block, level),
+            (Structure::Blank, _) => out.push('\n'),
         }
     }
 }
