@@ -1,6 +1,7 @@
 //! Shared helpers for the cross-crate test suites.
 
 pub mod suite;
+pub mod validate;
 
 use std::path::PathBuf;
 
