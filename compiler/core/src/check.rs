@@ -1474,28 +1474,7 @@ fn ty_accepts_name(ty: &Ty, name: &str) -> bool {
 }
 
 fn ty_usage(ctor: &schema::Ctor) -> String {
-    match &ctor.args {
-        CtorArgs::None => format!("`{}`", ctor.name),
-        CtorArgs::Positional(params) => format!(
-            "`{}({})`",
-            ctor.name,
-            params
-                .iter()
-                .map(|it| it.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        CtorArgs::Named(params) => format!(
-            "`{}({})`",
-            ctor.name,
-            params
-                .iter()
-                .map(|it| format!("{} = ...", it.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        CtorArgs::Body(_) => format!("`{} {{ ... }}`", ctor.name),
-    }
+    format!("`{}`", ctor.usage())
 }
 
 fn describe_expr(expr: &Expr) -> String {

@@ -108,6 +108,31 @@ pub struct Ctor {
     pub args: CtorArgs,
 }
 
+impl Ctor {
+    /// How the constructor is written, such as `generate(words = ..., length = ...)`.
+    pub fn usage(&self) -> String {
+        let params = |params: &[Param], named: bool| {
+            params
+                .iter()
+                .map(|it| {
+                    if named {
+                        format!("{} = ...", it.name)
+                    } else {
+                        it.name.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &self.args {
+            CtorArgs::None => self.name.to_string(),
+            CtorArgs::Positional(list) => format!("{}({})", self.name, params(list, false)),
+            CtorArgs::Named(list) => format!("{}({})", self.name, params(list, true)),
+            CtorArgs::Body(_) => format!("{} {{ ... }}", self.name),
+        }
+    }
+}
+
 /// The type of a field.
 #[derive(Debug)]
 pub enum Ty {
@@ -149,19 +174,7 @@ impl Ty {
             Ty::List(item) => format!("list of {}", item.describe()),
             Ty::Ctor(ctors) => ctors
                 .iter()
-                .map(|ctor| match &ctor.args {
-                    CtorArgs::None => format!("`{}`", ctor.name),
-                    CtorArgs::Positional(params) | CtorArgs::Named(params) => format!(
-                        "`{}({})`",
-                        ctor.name,
-                        params
-                            .iter()
-                            .map(|it| it.name)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    CtorArgs::Body(_) => format!("`{} {{ ... }}`", ctor.name),
-                })
+                .map(|ctor| format!("`{}`", ctor.usage()))
                 .collect::<Vec<_>>()
                 .join(" | "),
         }
