@@ -8,16 +8,9 @@ use serde_json::Value;
 
 use common::{examples, fixture, hostplan};
 
+/// The schema errors of a log, through the shared validator (SARIF 2.1.0, draft-04).
 fn validate(log: &Value) -> Vec<String> {
-    let schema: Value = match serde_json::from_str(include_str!("../schemas/sarif-schema-2.1.0.json")) {
-        Ok(it) => it,
-        Err(error) => return vec![format!("the schema is not JSON: {error}")],
-    };
-    let validator = match jsonschema::options().with_draft(jsonschema::Draft::Draft4).should_validate_formats(true).build(&schema) {
-        Ok(it) => it,
-        Err(error) => return vec![format!("the schema does not compile: {error}")],
-    };
-    validator.iter_errors(log).map(|error| format!("{} at {}", error, error.instance_path())).collect()
+    hostplan_tests::validate::validate_sarif(log).err().unwrap_or_default()
 }
 
 fn sarif(plan: &std::path::Path) -> (i32, Value) {

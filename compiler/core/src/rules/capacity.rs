@@ -1,11 +1,10 @@
 //! Scale: provisioned storage against projected growth (R0119) and documents per offline
 //! user against CHT's replication limit (R0120).
 //!
-//! The projection reproduces CHT's hosting cost calculator (domain notes, section 3.2) and
-//! grows the population over the plan's horizon. It is deliberately conservative and small:
-//! the full capacity estimate (`estimate`) computes the same quantities with every line item
-//! and should replace [`project`] here once it is part of the analysis, so that the rule and
-//! the report can never disagree.
+//! Both rules read the capacity estimate ([`crate::estimate`]) when the analysis has one, so
+//! that a rule and the estimate report never disagree. [`project`] reproduces CHT's hosting
+//! cost calculator (domain notes, section 3.2) with the population grown over the horizon;
+//! it is the fallback when the rules run without an estimate, and a cross-check in tests.
 
 use hostplan_diagnostics::Label;
 
@@ -102,6 +101,10 @@ pub fn project(plan: &Plan) -> Projection {
 }
 
 /// R0119: the disk the plan provisions cannot hold the projected data with upgrade headroom.
+///
+/// When the capacity estimate is available, its CouchDB volume per node and its on-premises
+/// hardware check are the requirement, so that this rule and the estimate report agree;
+/// [`project`] is the fallback for callers that run the rules without an estimate.
 pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
     let onprem_disk = match environment.infra {
         Infra::OnPrem { disk, .. } => Some(disk),
@@ -111,58 +114,72 @@ pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
         // The estimate sizes the volume: nothing provisioned by hand to check.
         return false;
     }
+    let estimate = ctx.estimate.and_then(|it| it.environments.get(idx)).filter(|it| it.name == environment.name);
     let projection = project(ctx.plan);
     let nodes = environment.couchdb_nodes;
-    let data_gb = projection.data_volume_gb(environment.scale, nodes);
-    let basis = format!(
-        "projected: {} medic documents after {} (people growing {}% a year{}), {} GB of CouchDB data{}, plus {}x for upgrades",
-        thousands(projection.medic_docs * environment.scale),
-        plural(projection.years, "year"),
-        trim(projection.yearly_growth * 100.0),
-        if environment.scale < 1.0 { format!(", {}% of the users", trim(environment.scale * 100.0)) } else { String::new() },
-        trim(projection.db_gb(environment.scale)),
-        if 1 < nodes { format!(" over {nodes} nodes") } else { String::new() },
-        trim(projection.overprovision_factor),
-    );
+    let years = ctx.estimate.map(|it| it.horizon_years).unwrap_or(projection.years);
+    let basis = match estimate {
+        Some(estimate) => format!(
+            "the capacity estimate projects {} GiB of CouchDB data after {} plus {} GiB of upgrade headroom, {} GiB per node ({} shows every line item)",
+            estimate.storage.couchdb_data_gib,
+            plural(years, "year"),
+            estimate.storage.upgrade_headroom_gib,
+            estimate.storage.couchdb_volume_gib,
+            "`hostplan estimate`"
+        ),
+        None => format!(
+            "projected: {} medic documents after {} (people growing {}% a year{}), {} GB of CouchDB data{}, plus {}x for upgrades",
+            thousands(projection.medic_docs * environment.scale),
+            plural(projection.years, "year"),
+            trim(projection.yearly_growth * 100.0),
+            if environment.scale < 1.0 { format!(", {}% of the users", trim(environment.scale * 100.0)) } else { String::new() },
+            trim(projection.db_gb(environment.scale)),
+            if 1 < nodes { format!(" over {nodes} nodes") } else { String::new() },
+            trim(projection.overprovision_factor),
+        ),
+    };
     if let Some(disk) = environment.couchdb_disk {
-        let have = disk as f64 / GB;
-        if have < data_gb {
+        let have_gib = disk as f64 / GIB;
+        let need_gib = match estimate {
+            Some(estimate) => estimate.storage.couchdb_volume_gib as f64,
+            None => (projection.data_volume_gb(environment.scale, nodes) * GB / GIB).ceil(),
+        };
+        if have_gib < need_gib {
             out.push(
                 Finding::new(
                     idx,
                     environment,
-                    format!("the CouchDB disk of `{}` is too small for {} of growth", environment.name, plural(projection.years, "year")),
-                    format!("{} provisioned, {} needed per node", size(have), size(data_gb)),
+                    format!("the CouchDB disk of `{}` is too small for {} of growth", environment.name, plural(years, "year")),
+                    format!("{} GiB provisioned, {} GiB needed per node", trim(have_gib), trim(need_gib)),
                 )
                 .with_secondary(ctx.environment_label(environment, "couchdb.disk", "the disk is set here"))
                 .with_secondary(Label::new(ctx.plan.spans.population, "the population drives the projection"))
-                .with_help(format!(
-                    "provision at least `disk = {}GiB`, or remove `disk` to let the estimate size it",
-                    (data_gb * GB / GIB).ceil()
-                ))
+                .with_help(format!("provision at least `disk = {}GiB`, or remove `disk` to let the estimate size it", trim(need_gib)))
                 .with_note(basis.clone()),
             );
         }
     }
     if let Some(disk) = onprem_disk {
-        let have = disk as f64 / GB;
-        let need = data_gb + projection.root_volume_gb;
-        if have < need {
+        let have_gib = disk as f64 / GIB;
+        let shortfall = match estimate.and_then(|it| it.hardware.as_ref()) {
+            Some(check) => check.shortfall.filter(|it| 0 < it.disk_gib).map(|it| (check.required.disk_gib, it.disk_gib)),
+            None => {
+                let need = (projection.data_volume_gb(environment.scale, nodes) + projection.root_volume_gb) * GB / GIB;
+                (have_gib < need).then(|| (need.ceil() as u64, (need - have_gib).ceil() as u64))
+            }
+        };
+        if let Some((required, missing)) = shortfall {
             out.push(
                 Finding::new(
                     idx,
                     environment,
-                    format!(
-                        "the on-premises disks of `{}` are too small for {} of growth",
-                        environment.name,
-                        plural(projection.years, "year")
-                    ),
-                    format!("{} per node provided, {} needed", size(have), size(need)),
+                    format!("the on-premises disks of `{}` are too small for {} of growth", environment.name, plural(years, "year")),
+                    format!("{required} GiB of disk needed in all, {missing} GiB missing"),
                 )
                 .with_secondary(ctx.environment_label(environment, "infra", "the hardware is described here"))
                 .with_secondary(Label::new(ctx.plan.spans.population, "the population drives the projection"))
-                .with_help(format!("provide at least {}GiB of disk per node", (need * GB / GIB).ceil()))
-                .with_note(format!("{basis}, plus a {} GB root volume", trim(projection.root_volume_gb))),
+                .with_help(format!("provide {missing} GiB more disk, spread over the nodes as CouchDB's volumes are"))
+                .with_note(basis),
             );
         }
     }
@@ -170,36 +187,48 @@ pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
 }
 
 /// R0120: offline users would replicate more documents than CHT supports.
+///
+/// Uses the estimate's documents per user of each offline role when it is available, so the
+/// rule and the estimate report agree, and [`project`] otherwise.
 pub(crate) fn replication_limit_exceeded(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
     let projection = project(ctx.plan);
-    let Some(per_user) = projection.docs_per_offline_user() else {
-        return false;
+    let limit = match ctx.estimate {
+        Some(estimate) => estimate.assumptions.get(crate::estimate::assumptions::AssumptionKey::OfflineDocsLimit),
+        None => projection.offline_docs_limit,
     };
-    if per_user <= projection.offline_docs_limit {
-        return true;
+    let per_role: Vec<(String, f64)> = match ctx.estimate.and_then(|it| it.environments.get(idx)).filter(|it| it.name == environment.name) {
+        Some(estimate) => estimate.roles.iter().filter_map(|it| Some((it.name.clone(), it.docs_per_user? as f64))).collect(),
+        None => match projection.docs_per_offline_user() {
+            Some(docs) => ctx.plan.roles.iter().filter(|it| it.offline).map(|it| (it.name.clone(), docs)).collect(),
+            None => Vec::new(),
+        },
+    };
+    if per_role.is_empty() {
+        return false;
     }
+    let over: Vec<&(String, f64)> = per_role.iter().filter(|(_, docs)| limit < *docs).collect();
+    let Some(worst) = over.iter().map(|(_, docs)| *docs).reduce(f64::max) else { return true };
     let mut finding = Finding::new(
         idx,
         environment,
         format!("offline users of `{}` would replicate more documents than CHT supports", environment.name),
-        format!("about {} documents per offline user by the end of the horizon", thousands(per_user)),
+        format!("up to about {} documents per offline user by the end of the horizon", thousands(worst)),
     )
-    .with_secondary(Label::new(
-        ctx.plan.spans.population,
-        format!("{} medic documents after {}", thousands(projection.medic_docs), plural(projection.years, "year")),
-    ));
-    for role in ctx.plan.roles.iter().filter(|it| it.offline) {
-        finding = finding.with_secondary(Label::new(role.span, format!("{} offline users share them", thousands(role.count as f64))));
+    .with_secondary(Label::new(ctx.plan.spans.population, "the population and its workflows make the documents"));
+    for (name, docs) in &over {
+        if let Some(role) = ctx.plan.roles.iter().find(|it| &it.name == name) {
+            finding = finding.with_secondary(Label::new(role.span, format!("about {} documents per `{name}` user", thousands(*docs))));
+        }
     }
     out.push(
         finding
             .with_help(format!(
                 "purge old reports from devices or narrow `replication_depth` in the app, and say so: `allow R0120 {{ reason = \"...\" }}`; or add offline users so each replicates fewer than {}",
-                thousands(projection.offline_docs_limit)
+                thousands(limit)
             ))
             .with_note(format!(
                 "CHT recommends at most about {} documents per offline user; above it replication fails and the server slows for everyone",
-                thousands(projection.offline_docs_limit)
+                thousands(limit)
             )),
     );
     true
@@ -211,11 +240,6 @@ fn plural(n: u32, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
-}
-
-/// A size in GB with its GiB equivalent, as plans write either.
-fn size(gb: f64) -> String {
-    format!("{} GB ({} GiB)", trim(gb.ceil()), trim((gb * GB / GIB).ceil()))
 }
 
 /// A whole number with thousands separators, rounded half up.

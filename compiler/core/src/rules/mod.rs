@@ -412,6 +412,8 @@ impl Finding {
 /// never point there when a plan line can say the same).
 pub struct Ctx<'a> {
     pub plan: &'a Plan,
+    /// The capacity estimate of the plan, which the scale rules read when it exists.
+    pub estimate: Option<&'a crate::estimate::output::PlanEstimate>,
     pub std_files: &'a [FileId],
 }
 
@@ -520,8 +522,13 @@ pub struct Suppressed {
 /// Runs every rule over the plan. Returns the report and appends the diagnostics to `out`:
 /// the findings that are neither silent nor allowed, and warnings about `allow` blocks
 /// without a reason or without effect.
-pub fn run(plan: &Plan, std_files: &[FileId], out: &mut Vec<Diagnostic>) -> RuleReport {
-    let ctx = Ctx { plan, std_files };
+pub fn run(
+    plan: &Plan,
+    estimate: Option<&crate::estimate::output::PlanEstimate>,
+    std_files: &[FileId],
+    out: &mut Vec<Diagnostic>,
+) -> RuleReport {
+    let ctx = Ctx { plan, estimate, std_files };
     let n_environments = plan.environments.len();
     // Per environment and rule: whether the rule applies and its findings.
     let mut applies = vec![vec![true; RULES.len()]; n_environments];
