@@ -24,13 +24,22 @@ fn plans() -> Vec<PathBuf> {
 /// The environment variables the plan's secrets read.
 fn secret_variables(plan: &Path) -> Vec<String> {
     let root = plan.parent().map(Path::to_path_buf).unwrap_or_default();
-    let name = plan.file_name().map(|it| it.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = plan
+        .file_name()
+        .map(|it| it.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let loader = hostplan_cli::FsLoader { root };
-    let analysis = match hostplan_core::analyze(&loader, &name, &mut hostplan_core::modules::ParseCache::default()) {
+    let analysis = match hostplan_core::analyze(
+        &loader,
+        &name,
+        &mut hostplan_core::modules::ParseCache::default(),
+    ) {
         Ok(it) => it,
         Err(error) => panic!("cannot read {}: {error}", plan.display()),
     };
-    let Some(model) = analysis.plan else { panic!("{} has no model", plan.display()) };
+    let Some(model) = analysis.plan else {
+        panic!("{} has no model", plan.display())
+    };
     model
         .secrets
         .iter()
@@ -58,11 +67,20 @@ fn no_canary_appears_in_any_output() {
     let mut searched = 0;
     for plan in plans() {
         let variables = secret_variables(&plan);
-        assert!(!variables.is_empty(), "{} reads no secret from the environment", plan.display());
+        assert!(
+            !variables.is_empty(),
+            "{} reads no secret from the environment",
+            plan.display()
+        );
         let canaries: Vec<(String, String)> = variables
             .iter()
             .enumerate()
-            .map(|(idx, name)| (name.clone(), format!("canary-{idx}-7f3e9b1c-{}", name.to_lowercase())))
+            .map(|(idx, name)| {
+                (
+                    name.clone(),
+                    format!("canary-{idx}-7f3e9b1c-{}", name.to_lowercase()),
+                )
+            })
             .collect();
         for (name, value) in &canaries {
             std::env::set_var(name, value);
@@ -84,7 +102,10 @@ fn no_canary_appears_in_any_output() {
             args.extend(extra.iter().copied());
             args.push(&path);
             let run = hostplan(&args);
-            outputs.push((format!("check {}", extra.join(" ")), format!("{}{}", run.stdout, run.stderr)));
+            outputs.push((
+                format!("check {}", extra.join(" ")),
+                format!("{}{}", run.stdout, run.stderr),
+            ));
         }
         if has_build {
             let out = match tempfile::tempdir() {
@@ -93,22 +114,36 @@ fn no_canary_appears_in_any_output() {
             };
             let out_path = out.path().to_string_lossy().into_owned();
             let run = hostplan(&["build", &path, "--out", &out_path]);
-            outputs.push(("build (stdout and stderr)".to_string(), format!("{}{}", run.stdout, run.stderr)));
+            outputs.push((
+                "build (stdout and stderr)".to_string(),
+                format!("{}{}", run.stdout, run.stderr),
+            ));
             for file in files_under(out.path()) {
                 let bytes = std::fs::read(&file).unwrap_or_default();
-                outputs.push((format!("build output {}", file.display()), String::from_utf8_lossy(&bytes).into_owned()));
+                outputs.push((
+                    format!("build output {}", file.display()),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                ));
             }
         }
         for (what, text) in &outputs {
             searched += 1;
             for (name, value) in &canaries {
-                assert!(!text.contains(value.as_str()), "{}: the value of `{name}` leaked into {what}", plan.display());
+                assert!(
+                    !text.contains(value.as_str()),
+                    "{}: the value of `{name}` leaked into {what}",
+                    plan.display()
+                );
             }
         }
         // Where the fixture's findings are about a secret, they name it by reference.
         if plan.starts_with(fixture("")) {
             let name = "$CANARY_ADMIN_PASSWORD";
-            assert!(outputs.iter().any(|(_, text)| text.contains(name)), "{}: no output refers to `{name}`", plan.display());
+            assert!(
+                outputs.iter().any(|(_, text)| text.contains(name)),
+                "{}: no output refers to `{name}`",
+                plan.display()
+            );
         }
         for (name, _) in &canaries {
             std::env::remove_var(name);

@@ -62,12 +62,24 @@ fn generate() -> String {
             question = rule.question.title()
         ));
     }
-    let pages = RULES.iter().map(|it| it.code).chain([&codes::W0002, &codes::W0003]);
+    let pages = RULES
+        .iter()
+        .map(|it| it.code)
+        .chain([&codes::W0002, &codes::W0003]);
     for code in pages {
-        out.push_str(&format!("\n<a id=\"{}\"></a>\n\n## {} `{}`\n\n", code.code.to_lowercase(), code.code, code.name));
+        out.push_str(&format!(
+            "\n<a id=\"{}\"></a>\n\n## {} `{}`\n\n",
+            code.code.to_lowercase(),
+            code.code,
+            code.name
+        ));
         let mut summary = code.summary.to_string();
         if let Some(first) = summary.get(..1) {
-            summary = format!("{}{}.", first.to_uppercase(), summary.get(1..).unwrap_or(""));
+            summary = format!(
+                "{}{}.",
+                first.to_uppercase(),
+                summary.get(1..).unwrap_or("")
+            );
         }
         out.push_str(&summary);
         out.push_str("\n\n");
@@ -94,5 +106,8 @@ fn rules_reference_is_up_to_date() {
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == generated, "docs/rules.md is stale: run `HOSTPLAN_BLESS=1 cargo test -p hostplan-tests --test docs`");
+    assert!(
+        committed == generated,
+        "docs/rules.md is stale: run `HOSTPLAN_BLESS=1 cargo test -p hostplan-tests --test docs`"
+    );
 }

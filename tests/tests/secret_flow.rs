@@ -49,9 +49,20 @@ operator ops { role = admin, access = [uat] }
 fn codes_after(from: &str, to: &str) -> Vec<&'static str> {
     assert!(PLAN.contains(from), "`{from}` is not in the plan");
     let text = PLAN.replacen(from, to, 1);
-    let loader = hostplan_core::MemoryLoader { files: vec![("plan.hplan".to_string(), Arc::from(text.as_str()))] };
-    match hostplan_core::analyze(&loader, "plan.hplan", &mut hostplan_core::modules::ParseCache::default()) {
-        Ok(analysis) => analysis.diagnostics.iter().filter(|it| it.is_error()).map(|it| it.code.code).collect(),
+    let loader = hostplan_core::MemoryLoader {
+        files: vec![("plan.hplan".to_string(), Arc::from(text.as_str()))],
+    };
+    match hostplan_core::analyze(
+        &loader,
+        "plan.hplan",
+        &mut hostplan_core::modules::ParseCache::default(),
+    ) {
+        Ok(analysis) => analysis
+            .diagnostics
+            .iter()
+            .filter(|it| it.is_error())
+            .map(|it| it.code.code)
+            .collect(),
         Err(error) => panic!("{error}"),
     }
 }
@@ -59,7 +70,13 @@ fn codes_after(from: &str, to: &str) -> Vec<&'static str> {
 #[test]
 fn the_base_plan_binds_secrets_only_where_allowed() {
     assert_eq!(codes_after("", ""), Vec::<&str>::new());
-    assert_eq!(codes_after("  policy = p\n", "  policy = p\n  secrets { couchdb_admin = couchdb_admin }\n"), Vec::<&str>::new());
+    assert_eq!(
+        codes_after(
+            "  policy = p\n",
+            "  policy = p\n  secrets { couchdb_admin = couchdb_admin }\n"
+        ),
+        Vec::<&str>::new()
+    );
 }
 
 #[test]
@@ -68,12 +85,21 @@ fn a_secret_anywhere_else_is_an_error() {
         ("owner   = \"Test\"", "owner   = couchdb_admin"),
         ("domain = \"uat.example.org\"", "domain = couchdb_admin"),
         ("email = [\"ops@example.org\"]", "email = [couchdb_admin]"),
-        ("webhook = [\"https://hooks.example.org/x\"]", "webhook = [couchdb_admin]"),
+        (
+            "webhook = [\"https://hooks.example.org/x\"]",
+            "webhook = [couchdb_admin]",
+        ),
         ("location = \"s3://b\"", "location = couchdb_admin"),
         ("volume = \"/srv/cht\"", "volume = couchdb_secret"),
         ("reason = \"test data\"", "reason = couchdb_secret"),
-        ("update_window = \"Sun 02:00-04:00\"", "update_window = couchdb_admin"),
-        ("admin_from    = [\"10.0.0.0/8\"]", "admin_from    = [couchdb_admin]"),
+        (
+            "update_window = \"Sun 02:00-04:00\"",
+            "update_window = couchdb_admin",
+        ),
+        (
+            "admin_from    = [\"10.0.0.0/8\"]",
+            "admin_from    = [couchdb_admin]",
+        ),
     ];
     for (from, to) in places {
         assert_eq!(codes_after(from, to), vec!["E2111"], "{to}");

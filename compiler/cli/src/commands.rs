@@ -31,20 +31,60 @@ pub(crate) fn analyze(plan: &Path, io: &mut dyn Io) -> Result<Analysis, i32> {
 
 /// Prints diagnostics in the chosen format; human output goes to stderr, machine output to
 /// stdout.
-pub(crate) fn print_diagnostics(diagnostics: &[Diagnostic], sources: &Sources, format: DiagnosticFormat, io: &mut dyn Io) {
-    print(diagnostics, &[], sources, &Artifacts::default(), format, None, io);
+pub(crate) fn print_diagnostics(
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    format: DiagnosticFormat,
+    io: &mut dyn Io,
+) {
+    print(
+        diagnostics,
+        &[],
+        sources,
+        &Artifacts::default(),
+        format,
+        None,
+        io,
+    );
 }
 
 /// Prints an analysis's diagnostics as `args` asks, with `--deny warnings` applied, and
 /// returns whether any is an error. Allowed findings are kept in the machine formats that
 /// can say so (JSON's `suppressed`, SARIF's suppressions).
-pub(crate) fn report(analysis: &Analysis, plan: &Path, args: &DiagnosticArgs, policy: Option<serde_json::Value>, io: &mut dyn Io) -> bool {
+pub(crate) fn report(
+    analysis: &Analysis,
+    plan: &Path,
+    args: &DiagnosticArgs,
+    policy: Option<serde_json::Value>,
+    io: &mut dyn Io,
+) -> bool {
     let diagnostics = deny(&analysis.diagnostics, &args.deny);
-    let embedded: Vec<FileId> = analysis.workspace.modules.iter().filter(|it| it.is_std).map(|it| it.file).collect();
+    let embedded: Vec<FileId> = analysis
+        .workspace
+        .modules
+        .iter()
+        .filter(|it| it.is_std)
+        .map(|it| it.file)
+        .collect();
     let base = plan_base(plan);
-    let artifacts = Artifacts { base: &base, embedded: &embedded };
-    let suppressed: Vec<&hostplan_core::rules::Suppressed> = analysis.rules.iter().flat_map(|it| &it.suppressed).collect();
-    print(&diagnostics, &suppressed, &analysis.workspace.sources, &artifacts, args.format, policy, io);
+    let artifacts = Artifacts {
+        base: &base,
+        embedded: &embedded,
+    };
+    let suppressed: Vec<&hostplan_core::rules::Suppressed> = analysis
+        .rules
+        .iter()
+        .flat_map(|it| &it.suppressed)
+        .collect();
+    print(
+        &diagnostics,
+        &suppressed,
+        &analysis.workspace.sources,
+        &artifacts,
+        args.format,
+        policy,
+        io,
+    );
     diagnostics.iter().any(Diagnostic::is_error)
 }
 
@@ -68,8 +108,12 @@ fn print(
         }
         DiagnosticFormat::Json => {
             let mut value = render::json(diagnostics, sources);
-            let allowed: Vec<Diagnostic> = suppressed.iter().map(|it| it.diagnostic.clone()).collect();
-            let mut items = match render::json(&allowed, sources).get_mut("diagnostics").map(serde_json::Value::take) {
+            let allowed: Vec<Diagnostic> =
+                suppressed.iter().map(|it| it.diagnostic.clone()).collect();
+            let mut items = match render::json(&allowed, sources)
+                .get_mut("diagnostics")
+                .map(serde_json::Value::take)
+            {
                 Some(serde_json::Value::Array(items)) => items,
                 _ => Vec::new(),
             };
@@ -89,9 +133,17 @@ fn print(
             let _ = writeln!(io.stdout(), "{text}");
         }
         DiagnosticFormat::Sarif => {
-            let allowed: Vec<sarif::Suppressed<'_>> =
-                suppressed.iter().map(|it| sarif::Suppressed { diagnostic: &it.diagnostic, justification: it.reason.as_deref() }).collect();
-            let tool = sarif::Tool { name: "hostplan", version: env!("CARGO_PKG_VERSION") };
+            let allowed: Vec<sarif::Suppressed<'_>> = suppressed
+                .iter()
+                .map(|it| sarif::Suppressed {
+                    diagnostic: &it.diagnostic,
+                    justification: it.reason.as_deref(),
+                })
+                .collect();
+            let tool = sarif::Tool {
+                name: "hostplan",
+                version: env!("CARGO_PKG_VERSION"),
+            };
             let value = sarif::render(diagnostics, &allowed, sources, artifacts, &tool);
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             let _ = writeln!(io.stdout(), "{text}");
@@ -110,7 +162,9 @@ fn deny(diagnostics: &[Diagnostic], deny: &[Deny]) -> Vec<Diagnostic> {
         for diagnostic in &mut out {
             if diagnostic.severity == Severity::Warning {
                 diagnostic.severity = Severity::Error;
-                diagnostic.notes.push("an error because of `--deny warnings`".to_string());
+                diagnostic
+                    .notes
+                    .push("an error because of `--deny warnings`".to_string());
             }
         }
     }
@@ -123,16 +177,29 @@ fn plan_base(plan: &Path) -> String {
     let dir = plan.parent().unwrap_or(Path::new(""));
     let relative = if dir.is_absolute() {
         match std::env::current_dir() {
-            Ok(cwd) => dir.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or_else(|_| dir.to_path_buf()),
+            Ok(cwd) => dir
+                .strip_prefix(&cwd)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| dir.to_path_buf()),
             Err(_) => dir.to_path_buf(),
         }
     } else {
         dir.to_path_buf()
     };
-    relative.components().map(|it| it.as_os_str().to_string_lossy().into_owned()).filter(|it| it != ".").collect::<Vec<_>>().join("/")
+    relative
+        .components()
+        .map(|it| it.as_os_str().to_string_lossy().into_owned())
+        .filter(|it| it != ".")
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
-pub(crate) fn check(plan: &Path, args: &DiagnosticArgs, explain_policy: bool, io: &mut dyn Io) -> i32 {
+pub(crate) fn check(
+    plan: &Path,
+    args: &DiagnosticArgs,
+    explain_policy: bool,
+    io: &mut dyn Io,
+) -> i32 {
     if explain_policy && matches!(args.format, DiagnosticFormat::Sarif) {
         let _ = writeln!(io.stderr(), "error: `--explain-policy` prints text or, with `--format json`, JSON; it cannot be part of a SARIF log");
         return exit::USAGE;
@@ -142,7 +209,9 @@ pub(crate) fn check(plan: &Path, args: &DiagnosticArgs, explain_policy: bool, io
         Err(code) => return code,
     };
     let views = match (&analysis.plan, &analysis.rules) {
-        (Some(model), Some(rules)) if explain_policy => Some(hostplan_core::rules::report::policy_views(model, rules)),
+        (Some(model), Some(rules)) if explain_policy => {
+            Some(hostplan_core::rules::report::policy_views(model, rules))
+        }
         _ => None,
     };
     let sources = &analysis.workspace.sources;
@@ -150,11 +219,17 @@ pub(crate) fn check(plan: &Path, args: &DiagnosticArgs, explain_policy: bool, io
         (Some(views), DiagnosticFormat::Json) => Some(crate::policy::json(views, sources)),
         _ => None,
     };
-    if let (Some(views), DiagnosticFormat::Human | DiagnosticFormat::Github) = (&views, args.format) {
-        let _ = io.stdout().write_all(crate::policy::text(views, sources).as_bytes());
+    if let (Some(views), DiagnosticFormat::Human | DiagnosticFormat::Github) = (&views, args.format)
+    {
+        let _ = io
+            .stdout()
+            .write_all(crate::policy::text(views, sources).as_bytes());
     }
     if explain_policy && views.is_none() {
-        let _ = writeln!(io.stderr(), "note: the plan has no model to explain: fix the errors below first");
+        let _ = writeln!(
+            io.stderr(),
+            "note: the plan has no model to explain: fix the errors below first"
+        );
     }
     let has_errors = report(&analysis, plan, args, policy_json, io);
     if has_errors {
@@ -163,7 +238,12 @@ pub(crate) fn check(plan: &Path, args: &DiagnosticArgs, explain_policy: bool, io
     if args.format == DiagnosticFormat::Human {
         if let Some(plan) = &analysis.plan {
             let count = plan.environments.len();
-            let _ = writeln!(io.stderr(), "ok: plan `{}` with {count} environment{}", plan.name, if count == 1 { "" } else { "s" });
+            let _ = writeln!(
+                io.stderr(),
+                "ok: plan `{}` with {count} environment{}",
+                plan.name,
+                if count == 1 { "" } else { "s" }
+            );
         }
     }
     exit::OK
@@ -214,7 +294,10 @@ pub(crate) fn suppressions(
                     environment: env.name.clone(),
                     code: allow.code.clone(),
                     // An `allow` without a reason is warning W0002; the report says so plainly.
-                    reason: allow.reason.clone().unwrap_or_else(|| "no reason given".to_string()),
+                    reason: allow
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "no reason given".to_string()),
                 })
         })
         .collect()

@@ -173,7 +173,11 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { plan, diagnostics, explain_policy } => commands::check(&plan, &diagnostics, explain_policy, io),
+        Command::Check {
+            plan,
+            diagnostics,
+            explain_policy,
+        } => commands::check(&plan, &diagnostics, explain_policy, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
         Command::Estimate { plan, format } => commands::estimate(&plan, format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),

@@ -33,8 +33,14 @@ pub(crate) fn text(views: &[PolicyView], sources: &Sources) -> String {
                 [
                     part.key.to_string(),
                     part.value.clone(),
-                    part.set_at.map(|it| location(sources, it)).unwrap_or_else(|| "default".to_string()),
-                    part.satisfies.iter().map(|it| it.code.code).collect::<Vec<_>>().join(" "),
+                    part.set_at
+                        .map(|it| location(sources, it))
+                        .unwrap_or_else(|| "default".to_string()),
+                    part.satisfies
+                        .iter()
+                        .map(|it| it.code.code)
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 ]
             })
             .collect();
@@ -54,11 +60,18 @@ pub(crate) fn text(views: &[PolicyView], sources: &Sources) -> String {
                             Level::Silent => "silent",
                         }
                         .to_string(),
-                        if 1 < *findings { format!("{findings} findings") } else { String::new() },
+                        if 1 < *findings {
+                            format!("{findings} findings")
+                        } else {
+                            String::new()
+                        },
                     ),
                     Status::Allowed { reason } => (
                         "allowed".to_string(),
-                        reason.as_deref().map(|it| format!("{it:?}")).unwrap_or_else(|| "no reason given".to_string()),
+                        reason
+                            .as_deref()
+                            .map(|it| format!("{it:?}"))
+                            .unwrap_or_else(|| "no reason given".to_string()),
                     ),
                 };
                 [
@@ -69,7 +82,11 @@ pub(crate) fn text(views: &[PolicyView], sources: &Sources) -> String {
                 ]
             })
             .collect();
-        table(&mut out, &["status", "code", "name", "guide question"], &rows);
+        table(
+            &mut out,
+            &["status", "code", "name", "guide question"],
+            &rows,
+        );
     }
     out
 }

@@ -51,10 +51,16 @@ pub fn analyze(
     let mut model_diagnostics = Vec::new();
     let plan = model::build(&workspace, &checked, &mut model_diagnostics);
     diagnostics.append(&mut model_diagnostics);
-    let std_files: Vec<hostplan_diagnostics::FileId> =
-        workspace.modules.iter().filter(|it| it.is_std).map(|it| it.file).collect();
+    let std_files: Vec<hostplan_diagnostics::FileId> = workspace
+        .modules
+        .iter()
+        .filter(|it| it.is_std)
+        .map(|it| it.file)
+        .collect();
     let estimate = plan.as_ref().map(plan_estimate::estimate_plan);
-    let rules = plan.as_ref().map(|plan| rules::run(plan, estimate.as_ref(), &std_files, &mut diagnostics));
+    let rules = plan
+        .as_ref()
+        .map(|plan| rules::run(plan, estimate.as_ref(), &std_files, &mut diagnostics));
     report_unused(&workspace, &checked, &mut diagnostics);
     hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
     // A model built from a plan with errors is kept for the editor; the command line hands

@@ -1,6 +1,9 @@
 //! Helpers shared by the command-line suites: an in-memory [`hostplan_cli::Io`] and paths.
 
-#![allow(dead_code, reason = "each suite uses a different subset of the helpers")]
+#![allow(
+    dead_code,
+    reason = "each suite uses a different subset of the helpers"
+)]
 
 use std::path::PathBuf;
 
@@ -33,7 +36,11 @@ pub fn hostplan(args: &[&str]) -> Run {
     argv.extend(args.iter().map(|it| it.to_string()));
     let mut io = TestIo::default();
     let code = hostplan_cli::run(&argv, &mut io);
-    Run { code, stdout: String::from_utf8_lossy(&io.stdout).into_owned(), stderr: String::from_utf8_lossy(&io.stderr).into_owned() }
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&io.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&io.stderr).into_owned(),
+    }
 }
 
 /// The repository's root directory.
@@ -44,7 +51,13 @@ pub fn root() -> PathBuf {
 /// Every example plan, `examples/*/plan.hplan`, sorted.
 pub fn examples() -> Vec<PathBuf> {
     let mut plans: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
-        .map(|entries| entries.filter_map(Result::ok).map(|it| it.path().join("plan.hplan")).filter(|it| it.is_file()).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|it| it.path().join("plan.hplan"))
+                .filter(|it| it.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     plans.sort();
     plans
@@ -52,5 +65,7 @@ pub fn examples() -> Vec<PathBuf> {
 
 /// A fixture under `tests/fixtures/`.
 pub fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
 }

@@ -10,7 +10,12 @@ pub(crate) const MAX_BACKUP_INTERVAL_HOURS: f64 = 24.0;
 pub(crate) const MIN_BACKUP_RETENTION_DAYS: f64 = 7.0;
 
 /// R0101: the policy takes no backups.
-pub(crate) fn missing_backup(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn missing_backup(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if environment.policy.backup.is_some() {
         return true;
     }
@@ -25,7 +30,12 @@ pub(crate) fn missing_backup(ctx: &Ctx<'_>, idx: usize, environment: &Environmen
 }
 
 /// R0102: no backup copy leaves the site.
-pub(crate) fn onsite_only_backup(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn onsite_only_backup(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let Some(backup) = &environment.policy.backup else {
         return false;
     };
@@ -48,7 +58,12 @@ pub(crate) fn onsite_only_backup(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
 }
 
 /// R0103: backups are not encrypted.
-pub(crate) fn unencrypted_backup(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn unencrypted_backup(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let Some(backup) = &environment.policy.backup else {
         return false;
     };
@@ -62,14 +77,25 @@ pub(crate) fn unencrypted_backup(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
             format!("`{}` keeps unencrypted backups", environment.name),
             "whoever reads a backup copy reads every record and the admin credentials",
         )
-        .with_secondary(ctx.policy_label(environment, "backup.encrypted", "backups are set here, without `encrypted = true`"))
-        .with_help("add `encrypted = true` to the `backup` block, and keep the key outside the backup"),
+        .with_secondary(ctx.policy_label(
+            environment,
+            "backup.encrypted",
+            "backups are set here, without `encrypted = true`",
+        ))
+        .with_help(
+            "add `encrypted = true` to the `backup` block, and keep the key outside the backup",
+        ),
     );
     true
 }
 
 /// R0104: backups run less than daily or are kept less than a week.
-pub(crate) fn sparse_backup_schedule(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn sparse_backup_schedule(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let Some(backup) = &environment.policy.backup else {
         return false;
     };
@@ -78,10 +104,18 @@ pub(crate) fn sparse_backup_schedule(ctx: &Ctx<'_>, idx: usize, environment: &En
             Finding::new(
                 idx,
                 environment,
-                format!("`{}` backs up only every {}", environment.name, hours(backup.every_hours)),
+                format!(
+                    "`{}` backs up only every {}",
+                    environment.name,
+                    hours(backup.every_hours)
+                ),
                 "a failure here can lose more than a day of field work",
             )
-            .with_secondary(ctx.policy_label(environment, "backup.every", "the interval is set here"))
+            .with_secondary(ctx.policy_label(
+                environment,
+                "backup.every",
+                "the interval is set here",
+            ))
             .with_help("back up at least daily: `every = 24h` (CHT's own example uses `4h`)"),
         );
     }
@@ -90,10 +124,18 @@ pub(crate) fn sparse_backup_schedule(ctx: &Ctx<'_>, idx: usize, environment: &En
             Finding::new(
                 idx,
                 environment,
-                format!("`{}` keeps backups only {}", environment.name, days(backup.keep_days)),
+                format!(
+                    "`{}` keeps backups only {}",
+                    environment.name,
+                    days(backup.keep_days)
+                ),
                 "a problem noticed after a weekend may no longer be restorable",
             )
-            .with_secondary(ctx.policy_label(environment, "backup.keep", "the retention is set here"))
+            .with_secondary(ctx.policy_label(
+                environment,
+                "backup.keep",
+                "the retention is set here",
+            ))
             .with_help("keep backups at least a week: `keep = 7d` (production presets keep `35d`)"),
         );
     }

@@ -74,17 +74,31 @@ pub fn project(plan: &Plan) -> Projection {
             .unwrap_or(default)
     };
     let years = plan.horizon_years.ceil().clamp(1.0, 100.0) as u32;
-    let growth = if plan.population.growth.is_finite() { plan.population.growth.max(-1.0) } else { 0.0 };
+    let growth = if plan.population.growth.is_finite() {
+        plan.population.growth.max(-1.0)
+    } else {
+        0.0
+    };
     let people_now = plan.population.people as f64;
-    let docs_per_workflow = assumption("docs_per_person_workflow_year", plan.population.docs_per_workflow as f64);
+    let docs_per_workflow = assumption(
+        "docs_per_person_workflow_year",
+        plan.population.docs_per_workflow as f64,
+    );
     let mut people = people_now;
     let mut records = 0.0;
     for _ in 0..years {
         people *= 1.0 + growth;
         records += plan.population.workflows as f64 * docs_per_workflow * people;
     }
-    let users: u64 = plan.roles.iter().fold(0, |acc, it| acc.saturating_add(it.count));
-    let offline_users = plan.roles.iter().filter(|it| it.offline).fold(0_u64, |acc, it| acc.saturating_add(it.count));
+    let users: u64 = plan
+        .roles
+        .iter()
+        .fold(0, |acc, it| acc.saturating_add(it.count));
+    let offline_users = plan
+        .roles
+        .iter()
+        .filter(|it| it.offline)
+        .fold(0_u64, |acc, it| acc.saturating_add(it.count));
     let places = (people * assumption("places_per_person", 0.36)).floor();
     let contacts = users as f64 + people + places;
     Projection {
@@ -105,7 +119,12 @@ pub fn project(plan: &Plan) -> Projection {
 /// When the capacity estimate is available, its CouchDB volume per node and its on-premises
 /// hardware check are the requirement, so that this rule and the estimate report agree;
 /// [`project`] is the fallback for callers that run the rules without an estimate.
-pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn undersized_storage(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let onprem_disk = match environment.infra {
         Infra::OnPrem { disk, .. } => Some(disk),
         _ => None,
@@ -114,10 +133,16 @@ pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
         // The estimate sizes the volume: nothing provisioned by hand to check.
         return false;
     }
-    let estimate = ctx.estimate.and_then(|it| it.environments.get(idx)).filter(|it| it.name == environment.name);
+    let estimate = ctx
+        .estimate
+        .and_then(|it| it.environments.get(idx))
+        .filter(|it| it.name == environment.name);
     let projection = project(ctx.plan);
     let nodes = environment.couchdb_nodes;
-    let years = ctx.estimate.map(|it| it.horizon_years).unwrap_or(projection.years);
+    let years = ctx
+        .estimate
+        .map(|it| it.horizon_years)
+        .unwrap_or(projection.years);
     let basis = match estimate {
         Some(estimate) => format!(
             "the capacity estimate projects {} GiB of CouchDB data after {} plus {} GiB of upgrade headroom, {} GiB per node ({} shows every line item)",
@@ -162,9 +187,15 @@ pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
     if let Some(disk) = onprem_disk {
         let have_gib = disk as f64 / GIB;
         let shortfall = match estimate.and_then(|it| it.hardware.as_ref()) {
-            Some(check) => check.shortfall.filter(|it| 0 < it.disk_gib).map(|it| (check.required.disk_gib, it.disk_gib)),
+            Some(check) => check
+                .shortfall
+                .filter(|it| 0 < it.disk_gib)
+                .map(|it| (check.required.disk_gib, it.disk_gib)),
             None => {
-                let need = (projection.data_volume_gb(environment.scale, nodes) + projection.root_volume_gb) * GB / GIB;
+                let need = (projection.data_volume_gb(environment.scale, nodes)
+                    + projection.root_volume_gb)
+                    * GB
+                    / GIB;
                 (have_gib < need).then(|| (need.ceil() as u64, (need - have_gib).ceil() as u64))
             }
         };
@@ -190,16 +221,37 @@ pub(crate) fn undersized_storage(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
 ///
 /// Uses the estimate's documents per user of each offline role when it is available, so the
 /// rule and the estimate report agree, and [`project`] otherwise.
-pub(crate) fn replication_limit_exceeded(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn replication_limit_exceeded(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let projection = project(ctx.plan);
     let limit = match ctx.estimate {
-        Some(estimate) => estimate.assumptions.get(crate::estimate::assumptions::AssumptionKey::OfflineDocsLimit),
+        Some(estimate) => estimate
+            .assumptions
+            .get(crate::estimate::assumptions::AssumptionKey::OfflineDocsLimit),
         None => projection.offline_docs_limit,
     };
-    let per_role: Vec<(String, f64)> = match ctx.estimate.and_then(|it| it.environments.get(idx)).filter(|it| it.name == environment.name) {
-        Some(estimate) => estimate.roles.iter().filter_map(|it| Some((it.name.clone(), it.docs_per_user? as f64))).collect(),
+    let per_role: Vec<(String, f64)> = match ctx
+        .estimate
+        .and_then(|it| it.environments.get(idx))
+        .filter(|it| it.name == environment.name)
+    {
+        Some(estimate) => estimate
+            .roles
+            .iter()
+            .filter_map(|it| Some((it.name.clone(), it.docs_per_user? as f64)))
+            .collect(),
         None => match projection.docs_per_offline_user() {
-            Some(docs) => ctx.plan.roles.iter().filter(|it| it.offline).map(|it| (it.name.clone(), docs)).collect(),
+            Some(docs) => ctx
+                .plan
+                .roles
+                .iter()
+                .filter(|it| it.offline)
+                .map(|it| (it.name.clone(), docs))
+                .collect(),
             None => Vec::new(),
         },
     };
@@ -207,17 +259,31 @@ pub(crate) fn replication_limit_exceeded(ctx: &Ctx<'_>, idx: usize, environment:
         return false;
     }
     let over: Vec<&(String, f64)> = per_role.iter().filter(|(_, docs)| limit < *docs).collect();
-    let Some(worst) = over.iter().map(|(_, docs)| *docs).reduce(f64::max) else { return true };
+    let Some(worst) = over.iter().map(|(_, docs)| *docs).reduce(f64::max) else {
+        return true;
+    };
     let mut finding = Finding::new(
         idx,
         environment,
-        format!("offline users of `{}` would replicate more documents than CHT supports", environment.name),
-        format!("up to about {} documents per offline user by the end of the horizon", thousands(worst)),
+        format!(
+            "offline users of `{}` would replicate more documents than CHT supports",
+            environment.name
+        ),
+        format!(
+            "up to about {} documents per offline user by the end of the horizon",
+            thousands(worst)
+        ),
     )
-    .with_secondary(Label::new(ctx.plan.spans.population, "the population and its workflows make the documents"));
+    .with_secondary(Label::new(
+        ctx.plan.spans.population,
+        "the population and its workflows make the documents",
+    ));
     for (name, docs) in &over {
         if let Some(role) = ctx.plan.roles.iter().find(|it| &it.name == name) {
-            finding = finding.with_secondary(Label::new(role.span, format!("about {} documents per `{name}` user", thousands(*docs))));
+            finding = finding.with_secondary(Label::new(
+                role.span,
+                format!("about {} documents per `{name}` user", thousands(*docs)),
+            ));
         }
     }
     out.push(
@@ -244,7 +310,11 @@ fn plural(n: u32, word: &str) -> String {
 
 /// A whole number with thousands separators, rounded half up.
 fn thousands(value: f64) -> String {
-    let rounded = if value.is_finite() && 0.0 < value { (value + 0.5).floor() as u64 } else { 0 };
+    let rounded = if value.is_finite() && 0.0 < value {
+        (value + 0.5).floor() as u64
+    } else {
+        0
+    };
     let digits = rounded.to_string();
     let mut out = String::new();
     for (idx, digit) in digits.chars().enumerate() {

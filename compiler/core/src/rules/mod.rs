@@ -128,7 +128,10 @@ pub struct Rule {
 
 impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rule").field("code", &self.code.code).field("question", &self.question).finish()
+        f.debug_struct("Rule")
+            .field("code", &self.code.code)
+            .field("question", &self.question)
+            .finish()
     }
 }
 
@@ -320,7 +323,9 @@ pub static RULES: &[Rule] = &[
 
 /// Finds a rule by its code (`R0102`) or name (`onsite-only-backup`).
 pub fn rule(key: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|it| it.code.code.eq_ignore_ascii_case(key) || it.code.name.eq_ignore_ascii_case(key))
+    RULES
+        .iter()
+        .find(|it| it.code.code.eq_ignore_ascii_case(key) || it.code.name.eq_ignore_ascii_case(key))
 }
 
 /// How strongly a finding is reported.
@@ -337,7 +342,9 @@ impl Level {
     pub fn of(kind: EnvKind, strict: bool) -> Level {
         match (kind, strict) {
             (EnvKind::Development, false) => Level::Silent,
-            (EnvKind::Development, true) | (EnvKind::Test | EnvKind::Staging, false) => Level::Warning,
+            (EnvKind::Development, true) | (EnvKind::Test | EnvKind::Staging, false) => {
+                Level::Warning
+            }
             (EnvKind::Test | EnvKind::Staging, true) | (EnvKind::Production, _) => Level::Error,
         }
     }
@@ -380,7 +387,12 @@ pub struct Finding {
 
 impl Finding {
     /// A finding about one environment, with the environment's head as its primary label.
-    pub fn new(environment_idx: usize, environment: &Environment, message: impl Into<String>, label: impl Into<String>) -> Finding {
+    pub fn new(
+        environment_idx: usize,
+        environment: &Environment,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Finding {
         Finding {
             environment: environment_idx,
             other: None,
@@ -440,9 +452,16 @@ impl Ctx<'_> {
             candidate = current.rsplit_once('.').map(|(parent, _)| parent);
         }
         if self.is_user(policy.name_span) {
-            return Label::new(policy.name_span, format!("policy `{}`: {message}", policy.qualified));
+            return Label::new(
+                policy.name_span,
+                format!("policy `{}`: {message}", policy.qualified),
+            );
         }
-        self.environment_label(environment, "policy", &format!("`{}`: {message}", policy.qualified))
+        self.environment_label(
+            environment,
+            "policy",
+            &format!("`{}`: {message}", policy.qualified),
+        )
     }
 
     /// A label at the environment field `key` (`domain`, `couchdb.volume`, ...), or at the
@@ -528,7 +547,11 @@ pub fn run(
     std_files: &[FileId],
     out: &mut Vec<Diagnostic>,
 ) -> RuleReport {
-    let ctx = Ctx { plan, estimate, std_files };
+    let ctx = Ctx {
+        plan,
+        estimate,
+        std_files,
+    };
     let n_environments = plan.environments.len();
     // Per environment and rule: whether the rule applies and its findings.
     let mut applies = vec![vec![true; RULES.len()]; n_environments];
@@ -539,7 +562,10 @@ pub fn run(
             Check::Environment(check) => {
                 for (environment_idx, environment) in plan.environments.iter().enumerate() {
                     let applied = check(&ctx, environment_idx, environment, &mut found);
-                    if let Some(slot) = applies.get_mut(environment_idx).and_then(|it| it.get_mut(rule_idx)) {
+                    if let Some(slot) = applies
+                        .get_mut(environment_idx)
+                        .and_then(|it| it.get_mut(rule_idx))
+                    {
                         *slot = applied;
                     }
                 }
@@ -549,26 +575,48 @@ pub fn run(
         findings.extend(found.into_iter().map(|it| (rule_idx, it)));
     }
 
-    let mut used: Vec<Vec<bool>> = plan.environments.iter().map(|it| vec![false; it.allows.len()]).collect();
+    let mut used: Vec<Vec<bool>> = plan
+        .environments
+        .iter()
+        .map(|it| vec![false; it.allows.len()])
+        .collect();
     let mut statuses: Vec<Vec<Status>> = applies
         .iter()
-        .map(|row| row.iter().map(|applied| if *applied { Status::Passed } else { Status::NotApplicable }).collect())
+        .map(|row| {
+            row.iter()
+                .map(|applied| {
+                    if *applied {
+                        Status::Passed
+                    } else {
+                        Status::NotApplicable
+                    }
+                })
+                .collect()
+        })
         .collect();
     let mut report = RuleReport::default();
     for (rule_idx, finding) in findings {
         let Some(rule) = RULES.get(rule_idx) else {
             continue;
         };
-        let involved: Vec<usize> = std::iter::once(finding.environment).chain(finding.other).collect();
+        let involved: Vec<usize> = std::iter::once(finding.environment)
+            .chain(finding.other)
+            .collect();
         let level = match rule.severity {
             SeverityRule::Always => Level::Error,
-            SeverityRule::ByKind => {
-                involved.iter().filter_map(|idx| plan.environments.get(*idx)).map(Level::of_environment).max().unwrap_or(Level::Silent)
-            }
+            SeverityRule::ByKind => involved
+                .iter()
+                .filter_map(|idx| plan.environments.get(*idx))
+                .map(Level::of_environment)
+                .max()
+                .unwrap_or(Level::Silent),
         };
         let allowed_by = involved.iter().find_map(|idx| {
             let environment = plan.environments.get(*idx)?;
-            let allow_idx = environment.allows.iter().position(|it| rule.code.code.eq_ignore_ascii_case(&it.code))?;
+            let allow_idx = environment
+                .allows
+                .iter()
+                .position(|it| rule.code.code.eq_ignore_ascii_case(&it.code))?;
             Some((*idx, allow_idx))
         });
         for idx in &involved {
@@ -577,11 +625,22 @@ pub fn run(
             };
             *status = match (&*status, allowed_by) {
                 (_, Some((allow_env, allow_idx))) => Status::Allowed {
-                    reason: plan.environments.get(allow_env).and_then(|it| it.allows.get(allow_idx)).and_then(|it| it.reason.clone()),
+                    reason: plan
+                        .environments
+                        .get(allow_env)
+                        .and_then(|it| it.allows.get(allow_idx))
+                        .and_then(|it| it.reason.clone()),
                 },
-                (Status::Failed { level: previous, findings }, None) => {
-                    Status::Failed { level: (*previous).max(level), findings: findings + 1 }
-                }
+                (
+                    Status::Failed {
+                        level: previous,
+                        findings,
+                    },
+                    None,
+                ) => Status::Failed {
+                    level: (*previous).max(level),
+                    findings: findings + 1,
+                },
                 (_, None) => Status::Failed { level, findings: 1 },
             };
         }
@@ -595,7 +654,9 @@ pub fn run(
                 report.suppressed.push(Suppressed {
                     diagnostic,
                     environment: environment.map(|it| it.name.clone()).unwrap_or_default(),
-                    reason: environment.and_then(|it| it.allows.get(allow_idx)).and_then(|it| it.reason.clone()),
+                    reason: environment
+                        .and_then(|it| it.allows.get(allow_idx))
+                        .and_then(|it| it.reason.clone()),
                 });
             }
             None => {
@@ -612,44 +673,79 @@ pub fn run(
             let Some(rule) = rule(&allow.code) else {
                 continue;
             };
-            let was_used = used.get(environment_idx).and_then(|it| it.get(allow_idx)).copied().unwrap_or(false);
+            let was_used = used
+                .get(environment_idx)
+                .and_then(|it| it.get(allow_idx))
+                .copied()
+                .unwrap_or(false);
             let reason = allow.reason.clone().filter(|it| !it.trim().is_empty());
             if reason.is_none() {
                 out.push(
                     Diagnostic::warning(
                         &codes::W0002,
-                        format!("`allow {}` in `{}` gives no reason", rule.code.code, environment.name),
+                        format!(
+                            "`allow {}` in `{}` gives no reason",
+                            rule.code.code, environment.name
+                        ),
                         Label::new(allow.span, "no reason"),
                     )
                     .with_help(format!(
                         "say why {} ({}) does not apply here: `allow {} {{ reason = \"...\" }}`",
                         rule.code.code, rule.code.summary, rule.code.code
                     ))
-                    .with_note("the reason is shown in the estimate report and the environment's README"),
+                    .with_note(
+                        "the reason is shown in the estimate report and the environment's README",
+                    ),
                 );
             }
             if !was_used {
-                let earlier = environment.allows.iter().take(allow_idx).any(|it| it.code.eq_ignore_ascii_case(&allow.code));
+                let earlier = environment
+                    .allows
+                    .iter()
+                    .take(allow_idx)
+                    .any(|it| it.code.eq_ignore_ascii_case(&allow.code));
                 let mut diagnostic = Diagnostic::warning(
                     &codes::W0003,
-                    format!("`allow {}` suppresses nothing in `{}`", rule.code.code, environment.name),
-                    Label::new(allow.span, if earlier { "allowed twice" } else { "this rule does not fire here" }),
+                    format!(
+                        "`allow {}` suppresses nothing in `{}`",
+                        rule.code.code, environment.name
+                    ),
+                    Label::new(
+                        allow.span,
+                        if earlier {
+                            "allowed twice"
+                        } else {
+                            "this rule does not fire here"
+                        },
+                    ),
                 );
                 diagnostic = if earlier {
                     diagnostic.with_help("remove the repeated `allow`")
                 } else {
-                    diagnostic.with_help(format!("remove it: {} ({}) passes in this environment", rule.code.code, rule.code.name))
+                    diagnostic.with_help(format!(
+                        "remove it: {} ({}) passes in this environment",
+                        rule.code.code, rule.code.name
+                    ))
                 };
                 out.push(diagnostic);
             }
-            allows.push(AllowReport { rule, reason, span: allow.span, used: was_used });
+            allows.push(AllowReport {
+                rule,
+                reason,
+                span: allow.span,
+                used: was_used,
+            });
         }
         let outcomes = RULES
             .iter()
             .enumerate()
             .map(|(rule_idx, rule)| Outcome {
                 rule,
-                status: statuses.get(environment_idx).and_then(|it| it.get(rule_idx)).cloned().unwrap_or(Status::NotApplicable),
+                status: statuses
+                    .get(environment_idx)
+                    .and_then(|it| it.get(rule_idx))
+                    .cloned()
+                    .unwrap_or(Status::NotApplicable),
             })
             .collect();
         report.environments.push(EnvironmentReport {
@@ -668,6 +764,10 @@ fn to_diagnostic(rule: &'static Rule, level: Level, finding: Finding) -> Diagnos
     diagnostic.secondary = finding.secondary;
     diagnostic.help = finding.help;
     diagnostic.notes = finding.notes;
-    diagnostic.notes.push(format!("hosting guide, \"{}\": {}", rule.question.title(), rule.question.text()));
+    diagnostic.notes.push(format!(
+        "hosting guide, \"{}\": {}",
+        rule.question.title(),
+        rule.question.text()
+    ));
     diagnostic
 }

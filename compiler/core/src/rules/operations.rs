@@ -7,7 +7,12 @@ use crate::model::{Distribution, EnvKind, Environment, Infra, OperatorRole, Rest
 use crate::rules::{Ctx, Finding};
 
 /// R0107: containers do not restart after a crash or a reboot.
-pub(crate) fn manual_restart(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn manual_restart(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let value = match environment.policy.restart {
         Restart::Always | Restart::UnlessStopped => return true,
         Restart::OnFailure => "on_failure",
@@ -28,10 +33,18 @@ pub(crate) fn manual_restart(ctx: &Ctx<'_>, idx: usize, environment: &Environmen
 }
 
 /// R0108: the container runtime does not start at boot, on hosts the plan runs itself.
-pub(crate) fn boot_start_disabled(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn boot_start_disabled(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     // Managed Kubernetes starts its nodes' runtime itself; the setting concerns hosts the
     // deployment runs: Compose hosts and self-managed clusters.
-    let managed = matches!(environment.target, Target::Kubernetes(Distribution::Eks | Distribution::Gke | Distribution::Aks));
+    let managed = matches!(
+        environment.target,
+        Target::Kubernetes(Distribution::Eks | Distribution::Gke | Distribution::Aks)
+    );
     if managed {
         return false;
     }
@@ -42,17 +55,31 @@ pub(crate) fn boot_start_disabled(ctx: &Ctx<'_>, idx: usize, environment: &Envir
         Finding::new(
             idx,
             environment,
-            format!("the container runtime of `{}` does not start at boot", environment.name),
+            format!(
+                "the container runtime of `{}` does not start at boot",
+                environment.name
+            ),
             "after a power failure the host comes back without CHT",
         )
-        .with_secondary(ctx.policy_label(environment, "start_on_boot", "`start_on_boot = false` is set here"))
-        .with_help("set `start_on_boot = true`; the README then says how to enable the runtime at boot"),
+        .with_secondary(ctx.policy_label(
+            environment,
+            "start_on_boot",
+            "`start_on_boot = false` is set here",
+        ))
+        .with_help(
+            "set `start_on_boot = true`; the README then says how to enable the runtime at boot",
+        ),
     );
     true
 }
 
 /// R0123: Watchdog would share the only host with the instance it watches.
-pub(crate) fn colocated_watchdog(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn colocated_watchdog(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if !environment.monitor_watchdog {
         return false;
     }
@@ -80,11 +107,20 @@ pub(crate) fn colocated_watchdog(ctx: &Ctx<'_>, idx: usize, environment: &Enviro
 }
 
 /// R0124: a production environment with no test or staging environment in the plan.
-pub(crate) fn missing_test_environment(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn missing_test_environment(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if environment.kind != EnvKind::Production {
         return false;
     }
-    let tested = ctx.plan.environments.iter().any(|it| matches!(it.kind, EnvKind::Test | EnvKind::Staging));
+    let tested = ctx
+        .plan
+        .environments
+        .iter()
+        .any(|it| matches!(it.kind, EnvKind::Test | EnvKind::Staging));
     if tested {
         return true;
     }
@@ -102,12 +138,16 @@ pub(crate) fn missing_test_environment(ctx: &Ctx<'_>, idx: usize, environment: &
 }
 
 /// R0125: no operator may deploy to or administer the environment.
-pub(crate) fn unattended_environment(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
-    let attended = ctx
-        .plan
-        .operators
-        .iter()
-        .any(|it| matches!(it.role, OperatorRole::Admin | OperatorRole::Deployer) && it.access.contains(&environment.name));
+pub(crate) fn unattended_environment(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
+    let attended = ctx.plan.operators.iter().any(|it| {
+        matches!(it.role, OperatorRole::Admin | OperatorRole::Deployer)
+            && it.access.contains(&environment.name)
+    });
     if attended {
         return true;
     }
@@ -117,8 +157,16 @@ pub(crate) fn unattended_environment(ctx: &Ctx<'_>, idx: usize, environment: &En
         format!("no operator may act on `{}`", environment.name),
         "when this environment goes down, nobody is named to restore it",
     )
-    .with_help(format!("give an operator the `admin` or `deployer` role with `access = [{}]`", environment.name));
-    if let Some(viewer) = ctx.plan.operators.iter().find(|it| it.access.contains(&environment.name)) {
+    .with_help(format!(
+        "give an operator the `admin` or `deployer` role with `access = [{}]`",
+        environment.name
+    ));
+    if let Some(viewer) = ctx
+        .plan
+        .operators
+        .iter()
+        .find(|it| it.access.contains(&environment.name))
+    {
         finding = finding.with_secondary(Label::new(viewer.span, "this operator may only view it"));
     }
     out.push(finding);
@@ -126,7 +174,12 @@ pub(crate) fn unattended_environment(ctx: &Ctx<'_>, idx: usize, environment: &En
 }
 
 /// R0126: no update window.
-pub(crate) fn unscheduled_updates(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn unscheduled_updates(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if environment.policy.update_window.is_some() {
         return true;
     }

@@ -9,10 +9,17 @@ use crate::rules::{Check, Ctx, Finding, RULES};
 /// The rules a policy must pass to be production-grade for real data: the ones that protect
 /// the data itself (backups, their copies and encryption, someone hearing alerts, reachable
 /// certificates, encrypted disks, restricted admin access).
-const PRODUCTION_GRADE: &[&str] = &["R0101", "R0102", "R0103", "R0104", "R0105", "R0106", "R0109", "R0110", "R0111", "R0121"];
+const PRODUCTION_GRADE: &[&str] = &[
+    "R0101", "R0102", "R0103", "R0104", "R0105", "R0106", "R0109", "R0110", "R0111", "R0121",
+];
 
 /// R0112: real data in a non-production environment whose policy is weaker than production's.
-pub(crate) fn real_data_weak_policy(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn real_data_weak_policy(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if environment.data != DataClass::Real {
         return false;
     }
@@ -24,8 +31,14 @@ pub(crate) fn real_data_weak_policy(ctx: &Ctx<'_>, idx: usize, environment: &Env
     let mut as_production = environment.clone();
     as_production.kind = EnvKind::Production;
     let mut shortfalls: Vec<(&'static str, Finding)> = Vec::new();
-    for rule in RULES.iter().filter(|it| PRODUCTION_GRADE.contains(&it.code.code)) {
-        let allowed = environment.allows.iter().any(|it| it.code.eq_ignore_ascii_case(rule.code.code));
+    for rule in RULES
+        .iter()
+        .filter(|it| PRODUCTION_GRADE.contains(&it.code.code))
+    {
+        let allowed = environment
+            .allows
+            .iter()
+            .any(|it| it.code.eq_ignore_ascii_case(rule.code.code));
         let Check::Environment(check) = rule.check else {
             continue;
         };
@@ -43,13 +56,25 @@ pub(crate) fn real_data_weak_policy(ctx: &Ctx<'_>, idx: usize, environment: &Env
     let mut finding = Finding::new(
         idx,
         environment,
-        format!("`{}` holds real patient data under a policy weaker than production's", environment.name),
+        format!(
+            "`{}` holds real patient data under a policy weaker than production's",
+            environment.name
+        ),
         format!("fails {}", dedup(&codes).join(", ")),
     )
-    .with_secondary(ctx.environment_label(environment, "data", "real patient data is declared here"));
+    .with_secondary(ctx.environment_label(
+        environment,
+        "data",
+        "real patient data is declared here",
+    ));
     for (code, shortfall) in shortfalls {
-        let span = shortfall.secondary.first().map(|it| it.span).unwrap_or(shortfall.primary.span);
-        finding = finding.with_secondary(Label::new(span, format!("{code}: {}", shortfall.message)));
+        let span = shortfall
+            .secondary
+            .first()
+            .map(|it| it.span)
+            .unwrap_or(shortfall.primary.span);
+        finding =
+            finding.with_secondary(Label::new(span, format!("{code}: {}", shortfall.message)));
     }
     out.push(
         finding
@@ -60,7 +85,12 @@ pub(crate) fn real_data_weak_policy(ctx: &Ctx<'_>, idx: usize, environment: &Env
 }
 
 /// R0113: a non-production environment holds real data.
-pub(crate) fn real_data_outside_production(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn real_data_outside_production(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if environment.data != DataClass::Real {
         return false;
     }

@@ -54,10 +54,19 @@ pub fn policy_views(plan: &Plan, report: &RuleReport) -> Vec<PolicyView> {
                     let satisfies = verdict
                         .outcomes
                         .iter()
-                        .filter(|it| contributes && it.status == Status::Passed && it.rule.reads.contains(&key))
+                        .filter(|it| {
+                            contributes
+                                && it.status == Status::Passed
+                                && it.rule.reads.contains(&key)
+                        })
                         .map(|it| it.rule)
                         .collect();
-                    PolicyPart { key, value, set_at: environment.policy.spans.get(key).copied(), satisfies }
+                    PolicyPart {
+                        key,
+                        value,
+                        set_at: environment.policy.spans.get(key).copied(),
+                        satisfies,
+                    }
                 })
                 .collect();
             PolicyView {
@@ -116,14 +125,31 @@ fn parts(environment: &Environment) -> Vec<(&'static str, String)> {
     }
     match &policy.alerting {
         Some(alerting) => {
-            out.push(("alerting.email", list(alerting.email.iter().map(|it| quoted(it)))));
-            out.push(("alerting.webhook", list(alerting.webhook.iter().map(|it| quoted(&redact_url(it))))));
+            out.push((
+                "alerting.email",
+                list(alerting.email.iter().map(|it| quoted(it))),
+            ));
+            out.push((
+                "alerting.webhook",
+                list(alerting.webhook.iter().map(|it| quoted(&redact_url(it)))),
+            ));
             out.push(("alerting.on", list(alerting.on.iter().map(condition))));
         }
         None => out.push(("alerting", "none".to_string())),
     }
-    out.push(("encryption", if policy.encryption_at_rest { "at_rest" } else { "none" }.to_string()));
-    out.push(("admin_from", list(policy.admin_from.iter().map(|it| quoted(it)))));
+    out.push((
+        "encryption",
+        if policy.encryption_at_rest {
+            "at_rest"
+        } else {
+            "none"
+        }
+        .to_string(),
+    ));
+    out.push((
+        "admin_from",
+        list(policy.admin_from.iter().map(|it| quoted(it))),
+    ));
     out.push((
         "restart",
         match policy.restart {
@@ -135,7 +161,14 @@ fn parts(environment: &Environment) -> Vec<(&'static str, String)> {
         .to_string(),
     ));
     out.push(("start_on_boot", policy.start_on_boot.to_string()));
-    out.push(("update_window", policy.update_window.as_deref().map(quoted).unwrap_or_else(|| "none".to_string())));
+    out.push((
+        "update_window",
+        policy
+            .update_window
+            .as_deref()
+            .map(quoted)
+            .unwrap_or_else(|| "none".to_string()),
+    ));
     out
 }
 

@@ -14,13 +14,21 @@ const MIN_RENEW_BEFORE_DAYS: f64 = 7.0;
 const PUBLIC_PORTS: [u16; 2] = [80, 443];
 
 /// R0109: certificates are renewed by hand.
-pub(crate) fn manual_certificate_renewal(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn manual_certificate_renewal(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let Some(tls) = &environment.policy.tls else {
         out.push(
             Finding::new(
                 idx,
                 environment,
-                format!("`{}` states no way to renew its certificates", environment.name),
+                format!(
+                    "`{}` states no way to renew its certificates",
+                    environment.name
+                ),
                 "its certificate will expire unnoticed",
             )
             .with_secondary(ctx.policy_label(environment, "tls", "the policy has no `tls` block"))
@@ -32,7 +40,10 @@ pub(crate) fn manual_certificate_renewal(ctx: &Ctx<'_>, idx: usize, environment:
     if tls.mode == TlsMode::SelfSigned {
         return false;
     }
-    let managed_available = matches!(environment.target, Target::Kubernetes(Distribution::Eks | Distribution::Gke | Distribution::Aks));
+    let managed_available = matches!(
+        environment.target,
+        Target::Kubernetes(Distribution::Eks | Distribution::Gke | Distribution::Aks)
+    );
     if tls.mode == TlsMode::OwnCert {
         out.push(
             Finding::new(
@@ -53,10 +64,17 @@ pub(crate) fn manual_certificate_renewal(ctx: &Ctx<'_>, idx: usize, environment:
             Finding::new(
                 idx,
                 environment,
-                format!("no managed certificate service renews certificates of `{}`", environment.name),
+                format!(
+                    "no managed certificate service renews certificates of `{}`",
+                    environment.name
+                ),
                 "this target has no cloud load balancer that manages certificates",
             )
-            .with_secondary(ctx.policy_label(environment, "tls.mode", "`mode = managed` is set here"))
+            .with_secondary(ctx.policy_label(
+                environment,
+                "tls.mode",
+                "`mode = managed` is set here",
+            ))
             .with_secondary(ctx.environment_label(environment, "target", "but the target is this"))
             .with_help("use `mode = acme` here; `managed` works on EKS, GKE and AKS"),
         );
@@ -77,7 +95,12 @@ pub(crate) fn manual_certificate_renewal(ctx: &Ctx<'_>, idx: usize, environment:
 }
 
 /// R0110: a self-signed certificate outside development.
-pub(crate) fn self_signed_certificate(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn self_signed_certificate(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     let Some(tls) = &environment.policy.tls else {
         return false;
     };
@@ -96,14 +119,25 @@ pub(crate) fn self_signed_certificate(ctx: &Ctx<'_>, idx: usize, environment: &E
             format!("`{}` uses a self-signed certificate", environment.name),
             "phones and browsers refuse this certificate",
         )
-        .with_secondary(ctx.policy_label(environment, "tls.mode", "`mode = self_signed` is set here"))
-        .with_help("use `mode = acme` or `mode = managed`, for example through `policies.baseline`"),
+        .with_secondary(ctx.policy_label(
+            environment,
+            "tls.mode",
+            "`mode = self_signed` is set here",
+        ))
+        .with_help(
+            "use `mode = acme` or `mode = managed`, for example through `policies.baseline`",
+        ),
     );
     true
 }
 
 /// R0111: data disks are not encrypted at rest.
-pub(crate) fn unencrypted_disk(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn unencrypted_disk(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if environment.policy.encryption_at_rest {
         return true;
     }
@@ -114,14 +148,23 @@ pub(crate) fn unencrypted_disk(ctx: &Ctx<'_>, idx: usize, environment: &Environm
             format!("disks of `{}` are not encrypted", environment.name),
             "whoever takes the disk or a snapshot reads every record",
         )
-        .with_secondary(ctx.policy_label(environment, "encryption", "the policy does not set `encryption = at_rest`"))
+        .with_secondary(ctx.policy_label(
+            environment,
+            "encryption",
+            "the policy does not set `encryption = at_rest`",
+        ))
         .with_help("set `encryption = at_rest` in the policy"),
     );
     true
 }
 
 /// R0121: admin endpoints are open to the whole internet.
-pub(crate) fn unrestricted_admin_access(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn unrestricted_admin_access(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     if !environment.policy.admin_from.is_empty() {
         return true;
     }
@@ -129,17 +172,29 @@ pub(crate) fn unrestricted_admin_access(ctx: &Ctx<'_>, idx: usize, environment: 
         Finding::new(
             idx,
             environment,
-            format!("admin endpoints of `{}` are reachable from anywhere", environment.name),
+            format!(
+                "admin endpoints of `{}` are reachable from anywhere",
+                environment.name
+            ),
             "Fauxton and the admin app are open to the internet here",
         )
-        .with_secondary(ctx.policy_label(environment, "admin_from", "the policy sets no `admin_from`"))
+        .with_secondary(ctx.policy_label(
+            environment,
+            "admin_from",
+            "the policy sets no `admin_from`",
+        ))
         .with_help("list the networks admins work from: `admin_from = [\"196.201.0.0/16\"]`"),
     );
     true
 }
 
 /// R0122: a Compose service publishes a port other than 80 and 443.
-pub(crate) fn public_port(ctx: &Ctx<'_>, idx: usize, environment: &Environment, out: &mut Vec<Finding>) -> bool {
+pub(crate) fn public_port(
+    ctx: &Ctx<'_>,
+    idx: usize,
+    environment: &Environment,
+    out: &mut Vec<Finding>,
+) -> bool {
     // On Kubernetes only the Ingress is reachable from outside, on 80 and 443.
     if environment.target != Target::Compose {
         return false;
@@ -158,7 +213,8 @@ pub(crate) fn public_port(ctx: &Ctx<'_>, idx: usize, environment: &Environment, 
             let Some(published) = published_port(spec) else {
                 continue;
             };
-            let allowed = published.host.is_some_and(|it| PUBLIC_PORTS.contains(&it)) && PUBLIC_PORTS.contains(&published.container);
+            let allowed = published.host.is_some_and(|it| PUBLIC_PORTS.contains(&it))
+                && PUBLIC_PORTS.contains(&published.container);
             if allowed || published.loopback {
                 continue;
             }
@@ -166,14 +222,22 @@ pub(crate) fn public_port(ctx: &Ctx<'_>, idx: usize, environment: &Environment, 
                 Finding::new(
                     idx,
                     environment,
-                    format!("service `{}` of `{}` publishes port `{spec}`", service.name, environment.name),
+                    format!(
+                        "service `{}` of `{}` publishes port `{spec}`",
+                        service.name, environment.name
+                    ),
                     "this service is reachable from outside, past nginx",
                 )
                 .with_secondary(Label::new(
                     ctx.plan.spans.cht,
-                    format!("CHT {} (layout `{}`) publishes it", release.version, release.layout.name),
+                    format!(
+                        "CHT {} (layout `{}`) publishes it",
+                        release.version, release.layout.name
+                    ),
                 ))
-                .with_help("publish only nginx's ports 80 and 443, or bind the port to `127.0.0.1`"),
+                .with_help(
+                    "publish only nginx's ports 80 and 443, or bind the port to `127.0.0.1`",
+                ),
             );
         }
     }
@@ -202,7 +266,11 @@ fn published_port(spec: &str) -> Option<Published> {
         _ => return None,
     };
     let loopback = matches!(address, Some("127.0.0.1" | "localhost" | "[::1]"));
-    Some(Published { host: host.and_then(|it| it.parse().ok()), container: container.parse().ok()?, loopback })
+    Some(Published {
+        host: host.and_then(|it| it.parse().ok()),
+        container: container.parse().ok()?,
+        loopback,
+    })
 }
 
 /// Replaces every `${NAME:-default}` (or `${NAME-default}`) with its default and `${NAME}`
@@ -218,7 +286,11 @@ fn resolve_defaults(text: &str) -> String {
             return out;
         };
         let inner = after.get(..end).unwrap_or("");
-        let default = inner.split_once(":-").or_else(|| inner.split_once('-')).map(|(_, it)| it).unwrap_or("");
+        let default = inner
+            .split_once(":-")
+            .or_else(|| inner.split_once('-'))
+            .map(|(_, it)| it)
+            .unwrap_or("");
         out.push_str(default);
         rest = after.get(end + 1..).unwrap_or("");
     }
@@ -234,9 +306,11 @@ mod tests {
     fn compose_port_defaults_are_read() {
         assert_eq!(resolve_defaults("${NGINX_HTTP_PORT:-80}:80"), "80:80");
         assert_eq!(resolve_defaults("${A}:5984"), ":5984");
-        let nginx = published_port("${NGINX_HTTPS_PORT:-443}:443").map(|it| (it.host, it.container, it.loopback));
+        let nginx = published_port("${NGINX_HTTPS_PORT:-443}:443")
+            .map(|it| (it.host, it.container, it.loopback));
         assert_eq!(nginx, Some((Some(443), 443, false)));
-        let local = published_port("127.0.0.1:9090:9090/tcp").map(|it| (it.host, it.container, it.loopback));
+        let local = published_port("127.0.0.1:9090:9090/tcp")
+            .map(|it| (it.host, it.container, it.loopback));
         assert_eq!(local, Some((Some(9090), 9090, true)));
         let random = published_port("5984").map(|it| (it.host, it.container));
         assert_eq!(random, Some((None, 5984)));

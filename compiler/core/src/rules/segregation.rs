@@ -12,7 +12,12 @@ use crate::rules::{Ctx, Finding};
 /// R0114: two environments use the same credential.
 pub(crate) fn shared_secret(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let plan = ctx.plan;
-    let source_of = |name: &str| plan.secrets.iter().find(|it| it.name == name).map(|it| &it.source);
+    let source_of = |name: &str| {
+        plan.secrets
+            .iter()
+            .find(|it| it.name == name)
+            .map(|it| &it.source)
+    };
     each_pair(ctx, |first_idx, first, second_idx, second| {
         for binding in &second.secrets {
             let Some(source) = source_of(&binding.secret) else {
@@ -22,35 +27,69 @@ pub(crate) fn shared_secret(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             if matches!(source, SecretSource::Generate { .. }) {
                 continue;
             }
-            let Some(other) = first.secrets.iter().find(|it| it.secret == binding.secret || source_of(&it.secret) == Some(source)) else {
+            let Some(other) = first
+                .secrets
+                .iter()
+                .find(|it| it.secret == binding.secret || source_of(&it.secret) == Some(source))
+            else {
                 continue;
             };
             let same_secret = other.secret == binding.secret;
             let mut finding = Finding::new(
                 second_idx,
                 second,
-                format!("`{}` and `{}` share the `{}` credential", second.name, first.name, binding.slot.name()),
-                format!("`{}` reads the same value as in `{}`", binding.slot.name(), first.name),
+                format!(
+                    "`{}` and `{}` share the `{}` credential",
+                    second.name,
+                    first.name,
+                    binding.slot.name()
+                ),
+                format!(
+                    "`{}` reads the same value as in `{}`",
+                    binding.slot.name(),
+                    first.name
+                ),
             )
             .pair(first_idx);
             if binding.span == other.span {
                 // Both environments use the secret by its name: one declaration, one label.
                 finding = finding.with_secondary(Label::new(
                     binding.span,
-                    format!("`{}` and `{}` both use secret `{}`, {}", first.name, second.name, binding.secret, short_source(source)),
+                    format!(
+                        "`{}` and `{}` both use secret `{}`, {}",
+                        first.name,
+                        second.name,
+                        binding.secret,
+                        short_source(source)
+                    ),
                 ));
             } else {
                 finding = finding
                     .with_secondary(Label::new(
                         binding.span,
-                        format!("`{}` of `{}` is secret `{}`, {}", binding.slot.name(), second.name, binding.secret, short_source(source)),
+                        format!(
+                            "`{}` of `{}` is secret `{}`, {}",
+                            binding.slot.name(),
+                            second.name,
+                            binding.secret,
+                            short_source(source)
+                        ),
                     ))
                     .with_secondary(Label::new(
                         other.span,
                         if same_secret {
-                            format!("`{}` of `{}` is the same secret", other.slot.name(), first.name)
+                            format!(
+                                "`{}` of `{}` is the same secret",
+                                other.slot.name(),
+                                first.name
+                            )
                         } else {
-                            format!("`{}` of `{}` is secret `{}`, read from the same place", other.slot.name(), first.name, other.secret)
+                            format!(
+                                "`{}` of `{}` is secret `{}`, read from the same place",
+                                other.slot.name(),
+                                first.name,
+                                other.secret
+                            )
                         },
                     ));
             }
@@ -84,7 +123,8 @@ pub(crate) fn shared_data_volume(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 /// R0116: two Kubernetes environments use the same namespace.
 pub(crate) fn shared_namespace(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     each_pair(ctx, |first_idx, first, second_idx, second| {
-        let both_kubernetes = matches!(first.target, Target::Kubernetes(_)) && matches!(second.target, Target::Kubernetes(_));
+        let both_kubernetes = matches!(first.target, Target::Kubernetes(_))
+            && matches!(second.target, Target::Kubernetes(_));
         if !both_kubernetes || first.namespace != second.namespace {
             return;
         }
@@ -102,19 +142,34 @@ pub(crate) fn shared_domain(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if !first.domain.eq_ignore_ascii_case(&second.domain) {
             return;
         }
-        out.push(collision(ctx, (first_idx, first), (second_idx, second), "domain", "domain", &second.domain).with_help(format!(
-            "give `{}` its own host name, such as `{}.{}`",
-            second.name,
-            second.name.replace('_', "-"),
-            second.domain
-        )));
+        out.push(
+            collision(
+                ctx,
+                (first_idx, first),
+                (second_idx, second),
+                "domain",
+                "domain",
+                &second.domain,
+            )
+            .with_help(format!(
+                "give `{}` its own host name, such as `{}.{}`",
+                second.name,
+                second.name.replace('_', "-"),
+                second.domain
+            )),
+        );
     });
 }
 
 /// R0118: two environments write backups to the same place.
 pub(crate) fn shared_backup_location(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     each_pair(ctx, |first_idx, first, second_idx, second| {
-        let location = |it: &Environment| it.policy.backup.as_ref().and_then(|backup| backup.location.clone());
+        let location = |it: &Environment| {
+            it.policy
+                .backup
+                .as_ref()
+                .and_then(|backup| backup.location.clone())
+        };
         let (Some(a), Some(b)) = (location(first), location(second)) else {
             return;
         };
@@ -125,12 +180,23 @@ pub(crate) fn shared_backup_location(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             Finding::new(
                 second_idx,
                 second,
-                format!("`{}` and `{}` write backups to the same place", second.name, first.name),
+                format!(
+                    "`{}` and `{}` write backups to the same place",
+                    second.name, first.name
+                ),
                 format!("`{b}` is also `{}`'s backup location", first.name),
             )
             .pair(first_idx)
-            .with_secondary(ctx.policy_label(second, "backup.location", &format!("the location of `{}`", second.name)))
-            .with_secondary(ctx.policy_label(first, "backup.location", &format!("the location of `{}`", first.name)))
+            .with_secondary(ctx.policy_label(
+                second,
+                "backup.location",
+                &format!("the location of `{}`", second.name),
+            ))
+            .with_secondary(ctx.policy_label(
+                first,
+                "backup.location",
+                &format!("the location of `{}`", first.name),
+            ))
             .with_help(format!(
                 "give each environment its own location, such as `{}/{}`",
                 b.trim_end_matches('/'),
@@ -149,7 +215,14 @@ impl Finding {
 }
 
 /// A finding for an environment field that two environments set to the same value.
-fn collision(ctx: &Ctx<'_>, first: (usize, &Environment), second: (usize, &Environment), key: &str, what: &str, value: &str) -> Finding {
+fn collision(
+    ctx: &Ctx<'_>,
+    first: (usize, &Environment),
+    second: (usize, &Environment),
+    key: &str,
+    what: &str,
+    value: &str,
+) -> Finding {
     let (first_idx, first) = first;
     let (second_idx, second) = second;
     Finding::new(
@@ -160,7 +233,11 @@ fn collision(ctx: &Ctx<'_>, first: (usize, &Environment), second: (usize, &Envir
     )
     .pair(first_idx)
     .with_secondary(ctx.environment_label(second, key, &format!("the {what} of `{}`", second.name)))
-    .with_secondary(ctx.environment_label(first, key, &format!("the {what} of `{}`", first.name)))
+    .with_secondary(ctx.environment_label(
+        first,
+        key,
+        &format!("the {what} of `{}`", first.name),
+    ))
 }
 
 /// Calls `f` for every pair of environments, the earlier declared first.

@@ -79,18 +79,40 @@ operator ops { role = admin, access = [companion, subject] }
 "#;
 
 /// The kinds each failing case runs in, in the order of [`Case::levels`].
-const KINDS: [&str; 5] = ["production", "test", "staging", "development", "development\n  strict = true"];
+const KINDS: [&str; 5] = [
+    "production",
+    "test",
+    "staging",
+    "development",
+    "development\n  strict = true",
+];
 
 /// Severities by kind for rules whose severity follows the environment's kind.
-const BY_KIND: [Option<Severity>; 5] =
-    [Some(Severity::Error), Some(Severity::Warning), Some(Severity::Warning), None, Some(Severity::Warning)];
+const BY_KIND: [Option<Severity>; 5] = [
+    Some(Severity::Error),
+    Some(Severity::Warning),
+    Some(Severity::Warning),
+    None,
+    Some(Severity::Warning),
+];
 
 /// Severities for findings about `subject` and the staging `companion`: the stricter of the two.
-const PAIR: [Option<Severity>; 5] =
-    [Some(Severity::Error), Some(Severity::Warning), Some(Severity::Warning), Some(Severity::Warning), Some(Severity::Warning)];
+const PAIR: [Option<Severity>; 5] = [
+    Some(Severity::Error),
+    Some(Severity::Warning),
+    Some(Severity::Warning),
+    Some(Severity::Warning),
+    Some(Severity::Warning),
+];
 
 /// Severities for privacy rules, which fire only outside production and are always errors.
-const PRIVACY: [Option<Severity>; 5] = [None, Some(Severity::Error), Some(Severity::Error), Some(Severity::Error), Some(Severity::Error)];
+const PRIVACY: [Option<Severity>; 5] = [
+    None,
+    Some(Severity::Error),
+    Some(Severity::Error),
+    Some(Severity::Error),
+    Some(Severity::Error),
+];
 
 struct Case {
     code: &'static str,
@@ -351,7 +373,9 @@ const CASES: &[Case] = &[
 ];
 
 fn analyze_text(text: &str) -> Analysis {
-    let loader = MemoryLoader { files: vec![("plan.hplan".to_string(), Arc::from(text))] };
+    let loader = MemoryLoader {
+        files: vec![("plan.hplan".to_string(), Arc::from(text))],
+    };
     match analyze(&loader, "plan.hplan", &mut ParseCache::default()) {
         Ok(analysis) => analysis,
         Err(error) => panic!("cannot analyze: {error}"),
@@ -361,7 +385,10 @@ fn analyze_text(text: &str) -> Analysis {
 fn plan_text(kind: &str, edits: &[(&str, &str)]) -> String {
     let mut text = BASE.replace("KIND", kind);
     for (from, to) in edits {
-        assert!(text.contains(from), "the edit target `{from}` is not in the plan");
+        assert!(
+            text.contains(from),
+            "the edit target `{from}` is not in the plan"
+        );
         text = text.replacen(from, to, 1);
     }
     text
@@ -372,14 +399,21 @@ fn subject_diagnostics<'a>(analysis: &'a Analysis, code: &str) -> Vec<&'a Diagno
     analysis
         .diagnostics
         .iter()
-        .filter(|it| it.code.code == code && analysis.workspace.sources.slice(it.primary.span) == "environment subject")
+        .filter(|it| {
+            it.code.code == code
+                && analysis.workspace.sources.slice(it.primary.span) == "environment subject"
+        })
         .collect()
 }
 
 fn subject_status(analysis: &Analysis, code: &str) -> Option<Status> {
     let report = analysis.rules.as_ref()?;
     let environment = report.environments.iter().find(|it| it.name == "subject")?;
-    environment.outcomes.iter().find(|it| it.rule.code.code == code).map(|it| it.status.clone())
+    environment
+        .outcomes
+        .iter()
+        .find(|it| it.rule.code.code == code)
+        .map(|it| it.status.clone())
 }
 
 /// Errors that are not hosting-guide rules mean the case's plan is broken, not the rule.
@@ -390,7 +424,10 @@ fn assert_no_plan_errors(analysis: &Analysis, case: &str) {
         .filter(|it| it.is_error() && !it.code.code.starts_with('R'))
         .map(|it| format!("{} {}", it.code.code, it.message))
         .collect();
-    assert!(broken.is_empty(), "{case}: the plan itself has errors: {broken:?}");
+    assert!(
+        broken.is_empty(),
+        "{case}: the plan itself has errors: {broken:?}"
+    );
 }
 
 #[test]
@@ -398,7 +435,11 @@ fn base_plan_passes_every_rule_in_every_kind() {
     for kind in KINDS {
         let analysis = analyze_text(&plan_text(kind, &[]));
         assert_no_plan_errors(&analysis, kind);
-        let findings: Vec<String> = analysis.diagnostics.iter().map(|it| format!("{} {}", it.code.code, it.message)).collect();
+        let findings: Vec<String> = analysis
+            .diagnostics
+            .iter()
+            .map(|it| format!("{} {}", it.code.code, it.message))
+            .collect();
         assert!(findings.is_empty(), "kind {kind}: {findings:?}");
         let report = analysis.rules.as_ref().map(|it| it.environments.len());
         assert_eq!(report, Some(2));
@@ -409,7 +450,11 @@ fn base_plan_passes_every_rule_in_every_kind() {
 fn every_rule_has_a_case() {
     let covered: Vec<&str> = CASES.iter().map(|it| it.code).collect();
     for rule in crate::rules::RULES {
-        assert!(covered.contains(&rule.code.code), "{} has no test case", rule.code.code);
+        assert!(
+            covered.contains(&rule.code.code),
+            "{} has no test case",
+            rule.code.code
+        );
     }
 }
 
@@ -435,21 +480,54 @@ fn failing_cases_report_code_severity_and_spans_per_kind() {
                         found.len(),
                         1,
                         "{context}: expected one finding, got {:?}",
-                        analysis.diagnostics.iter().map(|it| (it.code.code, &it.message)).collect::<Vec<_>>()
+                        analysis
+                            .diagnostics
+                            .iter()
+                            .map(|it| (it.code.code, &it.message))
+                            .collect::<Vec<_>>()
                     );
                 }
             }
-            let Some(diagnostic) = found.first() else { continue };
+            let Some(diagnostic) = found.first() else {
+                continue;
+            };
             let sources = &analysis.workspace.sources;
             assert_eq!(Some(diagnostic.severity), expected, "{context}: severity");
-            assert_eq!(sources.slice(diagnostic.primary.span), case.primary, "{context}: primary label");
-            let secondary: Vec<&str> = diagnostic.secondary.iter().map(|it| sources.slice(it.span)).collect();
-            assert_eq!(secondary.len(), case.secondary.len(), "{context}: secondary labels {secondary:?}");
+            assert_eq!(
+                sources.slice(diagnostic.primary.span),
+                case.primary,
+                "{context}: primary label"
+            );
+            let secondary: Vec<&str> = diagnostic
+                .secondary
+                .iter()
+                .map(|it| sources.slice(it.span))
+                .collect();
+            assert_eq!(
+                secondary.len(),
+                case.secondary.len(),
+                "{context}: secondary labels {secondary:?}"
+            );
             for (actual, prefix) in secondary.iter().zip(case.secondary) {
-                assert!(actual.starts_with(prefix), "{context}: secondary label on `{actual}`, expected `{prefix}...`");
+                assert!(
+                    actual.starts_with(prefix),
+                    "{context}: secondary label on `{actual}`, expected `{prefix}...`"
+                );
             }
-            assert!(diagnostic.notes.iter().any(|it| it.starts_with("hosting guide, \"")), "{context}: names the guide question");
-            assert!(matches!(subject_status(&analysis, case.code), Some(Status::Failed { .. })), "{context}: report status");
+            assert!(
+                diagnostic
+                    .notes
+                    .iter()
+                    .any(|it| it.starts_with("hosting guide, \"")),
+                "{context}: names the guide question"
+            );
+            assert!(
+                matches!(
+                    subject_status(&analysis, case.code),
+                    Some(Status::Failed { .. })
+                ),
+                "{context}: report status"
+            );
         }
     }
 }
@@ -457,10 +535,18 @@ fn failing_cases_report_code_severity_and_spans_per_kind() {
 #[test]
 fn development_findings_are_silent_but_reported_in_the_policy_view() {
     let case = CASES.iter().find(|it| it.code == "R0102");
-    let Some(case) = case else { panic!("no R0102 case") };
+    let Some(case) = case else {
+        panic!("no R0102 case")
+    };
     let analysis = analyze_text(&plan_text("development", case.failing));
     assert!(subject_diagnostics(&analysis, "R0102").is_empty());
-    assert_eq!(subject_status(&analysis, "R0102"), Some(Status::Failed { level: Level::Silent, findings: 1 }));
+    assert_eq!(
+        subject_status(&analysis, "R0102"),
+        Some(Status::Failed {
+            level: Level::Silent,
+            findings: 1
+        })
+    );
 }
 
 #[test]
@@ -468,16 +554,28 @@ fn passing_cases_pass() {
     for case in CASES {
         // Real data outside production is R0112's subject; everywhere else production is the
         // kind where every rule applies.
-        let kind = if case.code == "R0112" { "staging" } else { "production" };
+        let kind = if case.code == "R0112" {
+            "staging"
+        } else {
+            "production"
+        };
         let analysis = analyze_text(&plan_text(kind, case.passing));
         let context = format!("{} passing in {kind}", case.code);
         assert_no_plan_errors(&analysis, &context);
         assert!(
             subject_diagnostics(&analysis, case.code).is_empty(),
             "{context}: {:?}",
-            analysis.diagnostics.iter().map(|it| &it.message).collect::<Vec<_>>()
+            analysis
+                .diagnostics
+                .iter()
+                .map(|it| &it.message)
+                .collect::<Vec<_>>()
         );
-        assert_eq!(subject_status(&analysis, case.code), Some(Status::Passed), "{context}");
+        assert_eq!(
+            subject_status(&analysis, case.code),
+            Some(Status::Passed),
+            "{context}"
+        );
     }
 }
 
@@ -494,14 +592,38 @@ fn an_allow_suppresses_a_finding_and_keeps_its_reason() {
         ],
     ));
     assert!(subject_diagnostics(&analysis, "R0102").is_empty());
-    assert!(analysis.diagnostics.is_empty(), "{:?}", analysis.diagnostics.iter().map(|it| &it.message).collect::<Vec<_>>());
+    assert!(
+        analysis.diagnostics.is_empty(),
+        "{:?}",
+        analysis
+            .diagnostics
+            .iter()
+            .map(|it| &it.message)
+            .collect::<Vec<_>>()
+    );
     let reason = Some("copies go to the ministry's second site by tape".to_string());
-    assert_eq!(subject_status(&analysis, "R0102"), Some(Status::Allowed { reason: reason.clone() }));
-    let suppressed = analysis
-        .rules
-        .as_ref()
-        .map(|it| it.suppressed.iter().map(|s| (s.diagnostic.code.code, s.environment.clone(), s.reason.clone())).collect::<Vec<_>>());
-    assert_eq!(suppressed, Some(vec![("R0102", "subject".to_string(), reason)]));
+    assert_eq!(
+        subject_status(&analysis, "R0102"),
+        Some(Status::Allowed {
+            reason: reason.clone()
+        })
+    );
+    let suppressed = analysis.rules.as_ref().map(|it| {
+        it.suppressed
+            .iter()
+            .map(|s| {
+                (
+                    s.diagnostic.code.code,
+                    s.environment.clone(),
+                    s.reason.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        suppressed,
+        Some(vec![("R0102", "subject".to_string(), reason)])
+    );
 }
 
 #[test]
@@ -510,23 +632,50 @@ fn an_allow_without_reason_still_suppresses_but_warns() {
         "production",
         &[
             ("offsite = true, encrypted", "offsite = false, encrypted"),
-            ("policy = subject_policy\n", "policy = subject_policy\n  allow R0102 {}\n"),
+            (
+                "policy = subject_policy\n",
+                "policy = subject_policy\n  allow R0102 {}\n",
+            ),
         ],
     ));
-    let codes: Vec<(&str, Severity, &str)> =
-        analysis.diagnostics.iter().map(|it| (it.code.code, it.severity, analysis.workspace.sources.slice(it.primary.span))).collect();
+    let codes: Vec<(&str, Severity, &str)> = analysis
+        .diagnostics
+        .iter()
+        .map(|it| {
+            (
+                it.code.code,
+                it.severity,
+                analysis.workspace.sources.slice(it.primary.span),
+            )
+        })
+        .collect();
     assert_eq!(codes, vec![("W0002", Severity::Warning, "allow R0102")]);
-    assert_eq!(subject_status(&analysis, "R0102"), Some(Status::Allowed { reason: None }));
+    assert_eq!(
+        subject_status(&analysis, "R0102"),
+        Some(Status::Allowed { reason: None })
+    );
 }
 
 #[test]
 fn an_allow_that_suppresses_nothing_warns() {
     let analysis = analyze_text(&plan_text(
         "production",
-        &[("policy = subject_policy\n", "policy = subject_policy\n  allow R0102 { reason = \"offsite copy pending\" }\n")],
+        &[(
+            "policy = subject_policy\n",
+            "policy = subject_policy\n  allow R0102 { reason = \"offsite copy pending\" }\n",
+        )],
     ));
-    let codes: Vec<(&str, Severity, &str)> =
-        analysis.diagnostics.iter().map(|it| (it.code.code, it.severity, analysis.workspace.sources.slice(it.primary.span))).collect();
+    let codes: Vec<(&str, Severity, &str)> = analysis
+        .diagnostics
+        .iter()
+        .map(|it| {
+            (
+                it.code.code,
+                it.severity,
+                analysis.workspace.sources.slice(it.primary.span),
+            )
+        })
+        .collect();
     assert_eq!(codes, vec![("W0003", Severity::Warning, "allow R0102")]);
 }
 
@@ -536,10 +685,21 @@ fn an_allow_of_a_silent_finding_is_not_unused() {
         "development",
         &[
             ("offsite = true, encrypted", "offsite = false, encrypted"),
-            ("policy = subject_policy\n", "policy = subject_policy\n  allow R0102 { reason = \"a laptop\" }\n"),
+            (
+                "policy = subject_policy\n",
+                "policy = subject_policy\n  allow R0102 { reason = \"a laptop\" }\n",
+            ),
         ],
     ));
-    assert!(analysis.diagnostics.is_empty(), "{:?}", analysis.diagnostics.iter().map(|it| &it.message).collect::<Vec<_>>());
+    assert!(
+        analysis.diagnostics.is_empty(),
+        "{:?}",
+        analysis
+            .diagnostics
+            .iter()
+            .map(|it| &it.message)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -554,16 +714,36 @@ fn an_allow_in_either_environment_suppresses_a_shared_domain() {
             ),
         ],
     ));
-    assert!(analysis.diagnostics.is_empty(), "{:?}", analysis.diagnostics.iter().map(|it| &it.message).collect::<Vec<_>>());
+    assert!(
+        analysis.diagnostics.is_empty(),
+        "{:?}",
+        analysis
+            .diagnostics
+            .iter()
+            .map(|it| &it.message)
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]
 fn every_rule_doc_names_its_guide_question() {
     for rule in crate::rules::RULES {
-        let line = format!("Hosting guide question: {}: \"{}\"", rule.question.title(), rule.question.text());
-        assert!(rule.code.doc.contains(&line), "{} does not name its question", rule.code.code);
+        let line = format!(
+            "Hosting guide question: {}: \"{}\"",
+            rule.question.title(),
+            rule.question.text()
+        );
+        assert!(
+            rule.code.doc.contains(&line),
+            "{} does not name its question",
+            rule.code.code
+        );
         for section in ["## What it means", "## Example", "## How to fix"] {
-            assert!(rule.code.doc.contains(section), "{} lacks `{section}`", rule.code.code);
+            assert!(
+                rule.code.doc.contains(section),
+                "{} lacks `{section}`",
+                rule.code.code
+            );
         }
     }
 }
@@ -574,10 +754,18 @@ fn projection_without_growth_is_the_official_calculator() {
     // 1,137,000 medic documents and 7 GB of CouchDB data (domain notes, section 3.2).
     let text = plan_text(
         "production",
-        &[("people    = 10_000\n  workflows = 2", "people    = 100_000\n  workflows = 10"), ("count = 100", "count = 1_000")],
+        &[
+            (
+                "people    = 10_000\n  workflows = 2",
+                "people    = 100_000\n  workflows = 10",
+            ),
+            ("count = 100", "count = 1_000"),
+        ],
     );
     let analysis = analyze_text(&text);
-    let Some(plan) = &analysis.plan else { panic!("no model") };
+    let Some(plan) = &analysis.plan else {
+        panic!("no model")
+    };
     let projection = crate::rules::project(plan);
     assert_eq!(projection.medic_docs, 1_137_000.0);
     assert_eq!(projection.db_gb(1.0), 7.0);

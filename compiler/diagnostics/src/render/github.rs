@@ -24,20 +24,33 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, artifacts: &Artifac
         if !artifacts.is_embedded(span.file) {
             let (line, column) = sources.location(span.file, span.range.start);
             let (end_line, end_column) = sources.location(span.file, span.range.end);
-            properties.push(format!("file={}", escape_property(&artifacts.path(sources, span.file))));
+            properties.push(format!(
+                "file={}",
+                escape_property(&artifacts.path(sources, span.file))
+            ));
             properties.push(format!("line={line}"));
             properties.push(format!("col={column}"));
             properties.push(format!("endLine={end_line}"));
             properties.push(format!("endColumn={end_column}"));
         }
-        properties.push(format!("title={}", escape_property(&format!("{} {}", diagnostic.code.code, diagnostic.code.name))));
+        properties.push(format!(
+            "title={}",
+            escape_property(&format!(
+                "{} {}",
+                diagnostic.code.code, diagnostic.code.name
+            ))
+        ));
         let mut message = diagnostic.message.clone();
         if !diagnostic.primary.message.is_empty() {
             message.push_str(&format!(": {}", diagnostic.primary.message));
         }
         for label in &diagnostic.secondary {
             let (line, _) = sources.location(label.span.file, label.span.range.start);
-            message.push_str(&format!("\n{}:{line}: {}", artifacts.path(sources, label.span.file), label.message));
+            message.push_str(&format!(
+                "\n{}:{line}: {}",
+                artifacts.path(sources, label.span.file),
+                label.message
+            ));
         }
         if let Some(help) = &diagnostic.help {
             message.push_str(&format!("\nhelp: {help}"));
@@ -45,15 +58,24 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, artifacts: &Artifac
         for note in &diagnostic.notes {
             message.push_str(&format!("\nnote: {note}"));
         }
-        message.push_str(&format!("\nsee `hostplan explain {}`", diagnostic.code.code));
-        out.push_str(&format!("::{command} {}::{}\n", properties.join(","), escape_data(&message)));
+        message.push_str(&format!(
+            "\nsee `hostplan explain {}`",
+            diagnostic.code.code
+        ));
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            properties.join(","),
+            escape_data(&message)
+        ));
     }
     out
 }
 
 /// Escapes a command's message, as `@actions/core` does.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a command's property value, as `@actions/core` does.

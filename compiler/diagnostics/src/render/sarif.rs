@@ -41,17 +41,34 @@ pub fn render(
 ) -> Value {
     // The driver lists each rule once, in code order; results point at it by index.
     let mut rules: Vec<&'static CodeInfo> = Vec::new();
-    for diagnostic in diagnostics.iter().chain(suppressed.iter().map(|it| it.diagnostic)) {
+    for diagnostic in diagnostics
+        .iter()
+        .chain(suppressed.iter().map(|it| it.diagnostic))
+    {
         if !rules.iter().any(|it| std::ptr::eq(*it, diagnostic.code)) {
             rules.push(diagnostic.code);
         }
     }
     rules.sort_by_key(|it| it.code);
-    let rule_index = |code: &CodeInfo| rules.iter().position(|it| it.code == code.code).unwrap_or(0);
+    let rule_index = |code: &CodeInfo| {
+        rules
+            .iter()
+            .position(|it| it.code == code.code)
+            .unwrap_or(0)
+    };
 
-    let mut results: Vec<Value> = diagnostics.iter().map(|it| result(it, rule_index(it.code), None, sources, artifacts)).collect();
+    let mut results: Vec<Value> = diagnostics
+        .iter()
+        .map(|it| result(it, rule_index(it.code), None, sources, artifacts))
+        .collect();
     for it in suppressed {
-        results.push(result(it.diagnostic, rule_index(it.diagnostic.code), Some(it.justification), sources, artifacts));
+        results.push(result(
+            it.diagnostic,
+            rule_index(it.diagnostic.code),
+            Some(it.justification),
+            sources,
+            artifacts,
+        ));
     }
 
     json!({
@@ -78,7 +95,10 @@ pub fn render(
 
 /// A rule's reporting descriptor: summary, full explanation, default level and tags.
 fn descriptor(code: &CodeInfo) -> Value {
-    let explain = format!("Run `hostplan explain {}` to read this page in a terminal.", code.code);
+    let explain = format!(
+        "Run `hostplan explain {}` to read this page in a terminal.",
+        code.code
+    );
     let (level, tags): (&str, &[&str]) = match code.code.as_bytes().first() {
         Some(b'R') => ("error", &["hosting-guide"]),
         Some(b'W') => ("warning", &["plan"]),
@@ -164,7 +184,11 @@ fn result(
 fn physical(span: Span, sources: &Sources, artifacts: &Artifacts<'_>) -> Value {
     let (start_line, start_column) = sources.location(span.file, span.range.start);
     let (end_line, end_column) = sources.location(span.file, span.range.end);
-    let base = if artifacts.is_embedded(span.file) { "HOSTPLAN_STD" } else { "%SRCROOT%" };
+    let base = if artifacts.is_embedded(span.file) {
+        "HOSTPLAN_STD"
+    } else {
+        "%SRCROOT%"
+    };
     json!({
         "artifactLocation": { "uri": artifacts.path(sources, span.file), "uriBaseId": base },
         "region": {
@@ -205,5 +229,10 @@ fn first_paragraph(doc: &str) -> String {
 
 /// Markdown as plain text: headings lose their `#`, code fences disappear.
 fn plain(markdown: &str) -> String {
-    markdown.lines().filter(|line| !line.starts_with("```")).map(|line| line.trim_start_matches("## ")).collect::<Vec<_>>().join("\n")
+    markdown
+        .lines()
+        .filter(|line| !line.starts_with("```"))
+        .map(|line| line.trim_start_matches("## "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
