@@ -1,1 +1,4 @@
 //! hostplan-codegen.
+
+pub mod doc;
+pub mod yaml;
