@@ -5,6 +5,10 @@
 //! [`modules::SourceLoader`].
 
 pub mod check;
+pub mod graph;
+pub mod interpolation;
+pub mod ir;
+pub mod lower;
 pub mod modules;
 pub mod schema;
 mod suggest;
