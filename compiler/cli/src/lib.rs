@@ -4,6 +4,7 @@
 //! Exit codes: 0 when there are no errors, 1 when the plan has errors (or `--check` finds
 //! something out of date), 2 for usage and I/O errors.
 
+mod build;
 mod commands;
 mod fs;
 
@@ -35,7 +36,11 @@ impl Default for StdIo {
     fn default() -> StdIo {
         use std::io::IsTerminal;
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        StdIo { stdout: std::io::stdout(), stderr: std::io::stderr(), color }
+        StdIo {
+            stdout: std::io::stdout(),
+            stderr: std::io::stderr(),
+            color,
+        }
     }
 }
 
@@ -59,7 +64,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "hostplan", version, about = "A compiler for hosting plans of the Community Health Toolkit")]
+#[command(
+    name = "hostplan",
+    version,
+    about = "A compiler for hosting plans of the Community Health Toolkit"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -71,6 +80,17 @@ pub enum DiagnosticFormat {
     /// For people, with source excerpts.
     Human,
     /// One JSON document (see docs/diagnostics-json.md).
+    Json,
+}
+
+/// How `hostplan graph` prints the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Nodes, edges, creation order and cycles as JSON.
     Json,
 }
 
@@ -92,6 +112,31 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Write every environment's outputs (Compose files, settings, READMEs) into a directory.
+    Build {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// The output directory; the build replaces what it wrote there before and leaves other files alone.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Build only this environment; the outputs of the others stay as they are.
+        #[arg(long)]
+        env: Option<String>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
+    /// Print the dependency graph of the plan's resources.
+    Graph {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// Only this environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
     /// Explain a diagnostic code, or list all codes.
     Explain {
         /// A code (`E2103`) or name (`unknown-field`); lists every code when omitted.
@@ -104,9 +149,17 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let rendered = error.render().to_string();
-            let stream = if error.use_stderr() { io.stderr() } else { io.stdout() };
+            let stream = if error.use_stderr() {
+                io.stderr()
+            } else {
+                io.stdout()
+            };
             let _ = stream.write_all(rendered.as_bytes());
             return code;
         }
@@ -114,6 +167,20 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     match cli.command {
         Command::Check { plan, format } => commands::check(&plan, format, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
+        Command::Build {
+            plan,
+            out,
+            env,
+            format,
+        } => commands::build(&plan, &out, env.as_deref(), format, io),
+        Command::Graph { plan, env, format } => {
+            let format = match format {
+                GraphFormat::Dot => hostplan_core::graph::Format::Dot,
+                GraphFormat::Mermaid => hostplan_core::graph::Format::Mermaid,
+                GraphFormat::Json => hostplan_core::graph::Format::Json,
+            };
+            commands::graph(&plan, env.as_deref(), format, io)
+        }
         Command::Explain { code } => commands::explain(code.as_deref(), io),
     }
 }

@@ -1,4 +1,45 @@
-//! hostplan-codegen.
+//! The backends: they read the resource model ([`hostplan_core::ir`]) and print output files.
+//!
+//! Every backend builds typed trees ([`doc`]) and hands them to a deterministic printer
+//! ([`yaml`]); human text (READMEs) goes through Handlebars templates. Nothing here reads the
+//! syntax tree, the file system or the clock, so the same program always gives the same
+//! files, byte for byte.
 
+#![recursion_limit = "256"]
+
+pub mod compose;
 pub mod doc;
+pub mod header;
 pub mod yaml;
+
+use hostplan_core::ir;
+
+/// One generated file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Relative to the output directory, with `/` separators.
+    pub path: String,
+    pub contents: String,
+}
+
+/// What the backends need to know beyond the program.
+#[derive(Clone, Debug)]
+pub struct EmitOptions {
+    /// The plan file as generated files name it: a relative path, never absolute.
+    pub plan_path: String,
+}
+
+/// Writes every environment's outputs, in plan order, each backend's files in a fixed order.
+/// `only` restricts the output to one environment.
+pub fn emit(program: &ir::Program, options: &EmitOptions, only: Option<&str>) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    for env in &program.environments {
+        if only.is_some_and(|it| it != env.name) {
+            continue;
+        }
+        if env.target == ir::Target::Compose {
+            compose::emit(program, env, options, &mut files);
+        }
+    }
+    files
+}

@@ -112,12 +112,17 @@ pub enum Format {
 
 /// Builds the graph of every environment, or of the one named.
 pub fn build(program: &Program, only: Option<&str>) -> ResourceGraph {
-    let mut out = ResourceGraph { graph: DiGraph::new(), title: program.plan.name.clone(), environments: Vec::new() };
+    let mut out = ResourceGraph {
+        graph: DiGraph::new(),
+        title: program.plan.name.clone(),
+        environments: Vec::new(),
+    };
     for env in &program.environments {
         if only.is_some_and(|it| it != env.name) {
             continue;
         }
-        out.environments.push((env.name.clone(), env.target.describe()));
+        out.environments
+            .push((env.name.clone(), env.target.describe()));
         add_environment(&mut out.graph, env);
     }
     out
@@ -130,11 +135,21 @@ fn add_environment(graph: &mut DiGraph<Resource, EdgeKind>, env: &Environment) {
         if let Some(idx) = index.get(&key) {
             return *idx;
         }
-        let idx = graph.add_node(Resource { id: format!("{}/{}/{}", env.name, kind.name(), name), env: env.name.clone(), kind, name: name.to_string() });
+        let idx = graph.add_node(Resource {
+            id: format!("{}/{}/{}", env.name, kind.name(), name),
+            env: env.name.clone(),
+            kind,
+            name: name.to_string(),
+        });
         index.insert(key, idx);
         idx
     };
-    let hosts: Vec<(String, crate::ir::HostRole)> = env.infrastructure.hosts.iter().map(|it| (it.name.clone(), it.role)).collect();
+    let hosts: Vec<(String, crate::ir::HostRole)> = env
+        .infrastructure
+        .hosts
+        .iter()
+        .map(|it| (it.name.clone(), it.role))
+        .collect();
     for service in &env.services {
         add(graph, ResourceKind::Service, &service.name);
     }
@@ -226,7 +241,11 @@ fn secrets_read<'e>(env: &'e Environment, service: &crate::ir::Service) -> Vec<&
                     _ => None,
                 })
                 .collect(),
-            EnvValue::Literal(_) | EnvValue::PassThrough => Vec::new(),
+            EnvValue::PassThrough => match env.setting(&var.name).map(|it| &it.value) {
+                Some(SettingValue::Secret(secret)) => vec![secret.slot.name()],
+                _ => Vec::new(),
+            },
+            EnvValue::Literal(_) => Vec::new(),
         };
         for slot in slots {
             if let Some(binding) = env.secrets.iter().find(|it| it.slot.name() == slot) {
@@ -251,7 +270,13 @@ impl ResourceGraph {
 
     /// Edges in insertion order, as (needs, needed, why).
     pub fn edges(&self) -> impl Iterator<Item = (&Resource, &Resource, EdgeKind)> {
-        self.graph.edge_references().filter_map(|edge| Some((self.graph.node_weight(edge.source())?, self.graph.node_weight(edge.target())?, *edge.weight())))
+        self.graph.edge_references().filter_map(|edge| {
+            Some((
+                self.graph.node_weight(edge.source())?,
+                self.graph.node_weight(edge.target())?,
+                *edge.weight(),
+            ))
+        })
     }
 
     pub fn find(&self, id: &str) -> Option<&Resource> {
@@ -260,7 +285,8 @@ impl ResourceGraph {
 
     /// Whether `from` needs `to` directly, for the given reason.
     pub fn has_edge(&self, from: &str, to: &str, kind: EdgeKind) -> bool {
-        self.edges().any(|(a, b, k)| a.id == from && b.id == to && k == kind)
+        self.edges()
+            .any(|(a, b, k)| a.id == from && b.id == to && k == kind)
     }
 
     /// The strongly connected components with more than one node (or a self loop): each
@@ -268,11 +294,19 @@ impl ResourceGraph {
     pub fn cycles(&self) -> Vec<Vec<String>> {
         let mut out: Vec<Vec<String>> = petgraph::algo::tarjan_scc(&self.graph)
             .into_iter()
-            .filter(|scc| scc.len() > 1 || scc.first().is_some_and(|it| self.graph.contains_edge(*it, *it)))
+            .filter(|scc| {
+                scc.len() > 1
+                    || scc
+                        .first()
+                        .is_some_and(|it| self.graph.contains_edge(*it, *it))
+            })
             .map(|scc| {
                 let mut ids: Vec<NodeIndex> = scc;
                 ids.sort();
-                ids.iter().filter_map(|it| self.graph.node_weight(*it)).map(|it| it.id.clone()).collect()
+                ids.iter()
+                    .filter_map(|it| self.graph.node_weight(*it))
+                    .map(|it| it.id.clone())
+                    .collect()
             })
             .collect();
         out.sort();
@@ -283,8 +317,16 @@ impl ResourceGraph {
     /// resource inserted first). Resources on a cycle are left out; see [`Self::cycles`].
     pub fn creation_order(&self) -> Vec<&Resource> {
         let count = self.graph.node_count();
-        let mut remaining: Vec<usize> = (0..count).map(|idx| self.graph.edges_directed(NodeIndex::new(idx), Direction::Outgoing).count()).collect();
-        let mut ready: std::collections::BTreeSet<usize> = (0..count).filter(|idx| remaining.get(*idx) == Some(&0)).collect();
+        let mut remaining: Vec<usize> = (0..count)
+            .map(|idx| {
+                self.graph
+                    .edges_directed(NodeIndex::new(idx), Direction::Outgoing)
+                    .count()
+            })
+            .collect();
+        let mut ready: std::collections::BTreeSet<usize> = (0..count)
+            .filter(|idx| remaining.get(*idx) == Some(&0))
+            .collect();
         let mut out = Vec::with_capacity(count);
         while let Some(idx) = ready.pop_first() {
             let node = NodeIndex::new(idx);
@@ -306,7 +348,11 @@ impl ResourceGraph {
 
     /// The services of one environment in the order they can start.
     pub fn start_order(&self, env: &str) -> Vec<&str> {
-        self.creation_order().into_iter().filter(|it| it.env == env && it.kind == ResourceKind::Service).map(|it| it.name.as_str()).collect()
+        self.creation_order()
+            .into_iter()
+            .filter(|it| it.env == env && it.kind == ResourceKind::Service)
+            .map(|it| it.name.as_str())
+            .collect()
     }
 
     pub fn render(&self, format: Format) -> String {
@@ -325,7 +371,11 @@ impl ResourceGraph {
     pub fn to_dot(&self) -> String {
         let mut out = format!("digraph {} {{\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=9];\n", dot_quote(&self.title));
         for (env, target) in &self.environments {
-            out.push_str(&format!("  subgraph {} {{\n    label={};\n", dot_quote(&format!("cluster_{env}")), dot_quote(&format!("{env} ({target})"))));
+            out.push_str(&format!(
+                "  subgraph {} {{\n    label={};\n",
+                dot_quote(&format!("cluster_{env}")),
+                dot_quote(&format!("{env} ({target})"))
+            ));
             for node in self.nodes().filter(|it| it.env == *env) {
                 let shape = match node.kind {
                     ResourceKind::Service => "box",
@@ -334,7 +384,11 @@ impl ResourceGraph {
                     ResourceKind::Secret => "octagon",
                     ResourceKind::Host => "box3d",
                 };
-                out.push_str(&format!("    {} [label={}, shape={shape}];\n", dot_quote(&node.id), dot_quote(&format!("{}\n{}", node.name, node.kind.name()))));
+                out.push_str(&format!(
+                    "    {} [label={}, shape={shape}];\n",
+                    dot_quote(&node.id),
+                    dot_quote(&format!("{}\n{}", node.name, node.kind.name()))
+                ));
             }
             out.push_str("  }\n");
         }
@@ -344,7 +398,12 @@ impl ResourceGraph {
                 EdgeKind::Requests => ", style=bold",
                 _ => ", style=dashed",
             };
-            out.push_str(&format!("  {} -> {} [label={}{style}];\n", dot_quote(&from.id), dot_quote(&to.id), dot_quote(kind.name())));
+            out.push_str(&format!(
+                "  {} -> {} [label={}{style}];\n",
+                dot_quote(&from.id),
+                dot_quote(&to.id),
+                dot_quote(kind.name())
+            ));
         }
         out.push_str("}\n");
         out
@@ -353,16 +412,39 @@ impl ResourceGraph {
     /// A Mermaid flowchart, one subgraph per environment.
     pub fn to_mermaid(&self) -> String {
         let mut out = String::from("flowchart LR\n");
-        let ids: Vec<String> = self.graph.node_indices().map(|it| format!("n{}", it.index())).collect();
+        let ids: Vec<String> = self
+            .graph
+            .node_indices()
+            .map(|it| format!("n{}", it.index()))
+            .collect();
         let id_of = |resource: &Resource| {
-            self.graph.node_indices().find(|idx| self.graph.node_weight(*idx).is_some_and(|it| it.id == resource.id)).and_then(|idx| ids.get(idx.index())).cloned().unwrap_or_default()
+            self.graph
+                .node_indices()
+                .find(|idx| {
+                    self.graph
+                        .node_weight(*idx)
+                        .is_some_and(|it| it.id == resource.id)
+                })
+                .and_then(|idx| ids.get(idx.index()))
+                .cloned()
+                .unwrap_or_default()
         };
         for (env_idx, (env, target)) in self.environments.iter().enumerate() {
-            out.push_str(&format!("  subgraph env{env_idx}[\"{} ({})\"]\n", mermaid_text(env), mermaid_text(target)));
+            out.push_str(&format!(
+                "  subgraph env{env_idx}[\"{} ({})\"]\n",
+                mermaid_text(env),
+                mermaid_text(target)
+            ));
             for idx in self.graph.node_indices() {
-                let Some(node) = self.graph.node_weight(idx).filter(|it| it.env == *env) else { continue };
+                let Some(node) = self.graph.node_weight(idx).filter(|it| it.env == *env) else {
+                    continue;
+                };
                 let id = ids.get(idx.index()).cloned().unwrap_or_default();
-                let label = format!("{}<br/><i>{}</i>", mermaid_text(&node.name), node.kind.name());
+                let label = format!(
+                    "{}<br/><i>{}</i>",
+                    mermaid_text(&node.name),
+                    node.kind.name()
+                );
                 let shaped = match node.kind {
                     ResourceKind::Service => format!("{id}[\"{label}\"]"),
                     ResourceKind::Volume | ResourceKind::Disk => format!("{id}[(\"{label}\")]"),
@@ -380,7 +462,12 @@ impl ResourceGraph {
                 EdgeKind::Requests => "==>",
                 _ => "-.->",
             };
-            out.push_str(&format!("  {} {arrow}|{}| {}\n", id_of(from), kind.name(), id_of(to)));
+            out.push_str(&format!(
+                "  {} {arrow}|{}| {}\n",
+                id_of(from),
+                kind.name(),
+                id_of(to)
+            ));
         }
         out
     }
@@ -393,7 +480,11 @@ impl ResourceGraph {
             .collect();
         let edges: Vec<serde_json::Value> =
             self.edges().map(|(from, to, kind)| serde_json::json!({ "from": from.id, "to": to.id, "kind": kind.id() })).collect();
-        let order: Vec<&str> = self.creation_order().into_iter().map(|it| it.id.as_str()).collect();
+        let order: Vec<&str> = self
+            .creation_order()
+            .into_iter()
+            .map(|it| it.id.as_str())
+            .collect();
         serde_json::json!({
             "plan": self.title,
             "edge_meaning": "`from` needs `to`: `to` exists or starts first",
@@ -406,9 +497,16 @@ impl ResourceGraph {
 }
 
 fn dot_quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    format!(
+        "\"{}\"",
+        text.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
 }
 
 fn mermaid_text(text: &str) -> String {
-    text.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;")
+    text.replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
 }

@@ -41,7 +41,11 @@ pub fn parse(text: &str) -> Vec<TemplatePart> {
             continue;
         }
         flush(&mut literal, &mut parts);
-        parts.push(TemplatePart::Var(VarRef { name: after[..name_len].to_string(), op: VarOp::Plain, arg: String::new() }));
+        parts.push(TemplatePart::Var(VarRef {
+            name: after[..name_len].to_string(),
+            op: VarOp::Plain,
+            arg: String::new(),
+        }));
         rest = &after[name_len..];
     }
     literal.push_str(rest);
@@ -103,7 +107,14 @@ fn braced(text: &str) -> Option<(VarRef, usize)> {
     let after_name = &text[name_len..];
     if let Some(stripped) = after_name.strip_prefix('}') {
         let _ = stripped;
-        return Some((VarRef { name, op: VarOp::Plain, arg: String::new() }, name_len + 1));
+        return Some((
+            VarRef {
+                name,
+                op: VarOp::Plain,
+                arg: String::new(),
+            },
+            name_len + 1,
+        ));
     }
     let (op, op_len) = [
         (":-", VarOp::DefaultIfEmpty),
@@ -149,13 +160,19 @@ mod tests {
 
     #[test]
     fn parses_the_forms_the_official_files_use() {
-        assert_eq!(shape("${COUCHDB_DATA:-./srv}:/opt/couchdb/data"), "<COUCHDB_DATA DefaultIfEmpty ./srv>[:/opt/couchdb/data]");
+        assert_eq!(
+            shape("${COUCHDB_DATA:-./srv}:/opt/couchdb/data"),
+            "<COUCHDB_DATA DefaultIfEmpty ./srv>[:/opt/couchdb/data]"
+        );
         assert_eq!(
             shape("http://${COUCHDB_USER:-admin}:${COUCHDB_PASSWORD:?COUCHDB_PASSWORD must be set}@haproxy"),
             "[http://]<COUCHDB_USER DefaultIfEmpty admin>[:]<COUCHDB_PASSWORD RequiredNonEmpty COUCHDB_PASSWORD must be set>[@haproxy]"
         );
         assert_eq!(shape("$DOMAIN and $$HOME"), "<DOMAIN Plain >[ and $HOME]");
-        assert_eq!(shape("${A-x}${B?m}${C:+y}${D+z}"), "<A DefaultIfUnset x><B Required m><C AltIfNonEmpty y><D AltIfSet z>");
+        assert_eq!(
+            shape("${A-x}${B?m}${C:+y}${D+z}"),
+            "<A DefaultIfUnset x><B Required m><C AltIfNonEmpty y><D AltIfSet z>"
+        );
     }
 
     #[test]
@@ -170,10 +187,23 @@ mod tests {
     fn resolves_defaults_and_requirements() {
         let template = Template::parse("${A:-one}-${B}");
         assert_eq!(template.resolve_defaults().as_deref(), Some("one-"));
-        assert_eq!(template.resolve(&|name| (name == "B").then(|| "two".to_string())).as_deref(), Some("one-two"));
+        assert_eq!(
+            template
+                .resolve(&|name| (name == "B").then(|| "two".to_string()))
+                .as_deref(),
+            Some("one-two")
+        );
         assert_eq!(Template::parse("${P:?must}").resolve_defaults(), None);
-        assert_eq!(Template::parse("${P:?must}").as_single_var().map(|it| it.op), Some(VarOp::RequiredNonEmpty));
+        assert_eq!(
+            Template::parse("${P:?must}")
+                .as_single_var()
+                .map(|it| it.op),
+            Some(VarOp::RequiredNonEmpty)
+        );
         assert_eq!(Template::literal("a$b").text(), "a$$b");
-        assert_eq!(super::render(Template::parse("x${A:-1}$$").parts()), "x${A:-1}$$");
+        assert_eq!(
+            super::render(Template::parse("x${A:-1}$$").parts()),
+            "x${A:-1}$$"
+        );
     }
 }

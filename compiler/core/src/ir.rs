@@ -335,9 +335,10 @@ pub struct Service {
     pub image: Image,
     pub hostname: Option<String>,
     /// Replaces the image's entrypoint when not empty.
-    pub entrypoint: Vec<String>,
-    /// Replaces the image's command when not empty.
-    pub command: Vec<String>,
+    pub entrypoint: Vec<Template>,
+    /// Replaces the image's command when not empty; templates, because some commands take
+    /// settings of the stack (Prometheus' retention).
+    pub command: Vec<Template>,
     pub env: Vec<EnvVar>,
     /// Ports reachable by the other services, as written in the official files
     /// (Compose templates such as `${HAPROXY_PORT:-5984}`).
@@ -448,7 +449,11 @@ pub enum SecretSource {
     /// A file outside the repository.
     File(String),
     /// Generated once on the first deploy.
-    Generate { words: Option<u64>, length: Option<u64>, symbols: bool },
+    Generate {
+        words: Option<u64>,
+        length: Option<u64>,
+        symbols: bool,
+    },
     /// An external secret store.
     External { store: String, key: String },
 }
@@ -505,12 +510,18 @@ impl Template {
     /// Parses Compose interpolation. Text that is not a well-formed reference (a lone `$`,
     /// an unclosed `${`) is kept as text, as Compose would reject it rather than guess.
     pub fn parse(text: &str) -> Template {
-        Template { text: text.to_string(), parts: crate::interpolation::parse(text) }
+        Template {
+            text: text.to_string(),
+            parts: crate::interpolation::parse(text),
+        }
     }
 
     /// A template without variables; `$` is escaped as `$$`.
     pub fn literal(text: &str) -> Template {
-        Template { text: text.replace('$', "$$"), parts: vec![TemplatePart::Text(text.to_string())] }
+        Template {
+            text: text.replace('$', "$$"),
+            parts: vec![TemplatePart::Text(text.to_string())],
+        }
     }
 
     /// The text as written, with Compose syntax.
@@ -609,7 +620,10 @@ pub enum MountSource {
     /// A path of the host, as a template over the stack's variables
     /// (`${COUCHDB_DATA:-./srv}`), and the volume of [`Environment::volumes`] it holds, when it
     /// is storage rather than a socket or a configuration directory.
-    HostPath { path: Template, volume: Option<String> },
+    HostPath {
+        path: Template,
+        volume: Option<String>,
+    },
 }
 
 impl MountSource {
@@ -688,7 +702,9 @@ pub enum VolumeKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum VolumePurpose {
     /// CouchDB's data directory of one node (1-based).
-    CouchdbData { node: u32 },
+    CouchdbData {
+        node: u32,
+    },
     /// CouchDB's `local.d`: admin hash, secret and uuid.
     CouchdbCredentials,
     /// nginx's certificate and key.
@@ -734,7 +750,10 @@ pub enum SettingValue {
     Default(Option<String>),
     /// The plan decides the value; the official default, when there is one, is kept for
     /// the record.
-    Set { value: String, default: Option<String> },
+    Set {
+        value: String,
+        default: Option<String>,
+    },
     /// A path on the host that the operator chooses; the example follows CHT's installation guide.
     HostPath { example: String },
     /// A value the operator must create once and keep stable, such as CouchDB's uuid.
@@ -798,7 +817,11 @@ pub enum BackupTarget {
     /// A volume on the same host: protects against mistakes and corruption, not disk loss.
     LocalVolume { volume: String },
     /// A bucket Hostplan names, on the environment's cloud.
-    Bucket { provider: String, region: String, bucket: String },
+    Bucket {
+        provider: String,
+        region: String,
+        bucket: String,
+    },
     /// A repository the operator provides (another site, SFTP, a REST server), given at
     /// deploy time.
     OperatorProvided { example: String },
@@ -845,11 +868,20 @@ pub enum AlertCondition {
 impl AlertCondition {
     pub fn describe(&self) -> String {
         match self {
-            AlertCondition::Downtime { minutes } => format!("the instance is down for {} minutes", trim_float(*minutes)),
-            AlertCondition::DiskUsed { percent } => format!("a data disk is more than {}% full", trim_float(*percent)),
-            AlertCondition::CertExpiry { days } => format!("the TLS certificate expires within {} days", trim_float(*days)),
+            AlertCondition::Downtime { minutes } => {
+                format!("the instance is down for {} minutes", trim_float(*minutes))
+            }
+            AlertCondition::DiskUsed { percent } => {
+                format!("a data disk is more than {}% full", trim_float(*percent))
+            }
+            AlertCondition::CertExpiry { days } => format!(
+                "the TLS certificate expires within {} days",
+                trim_float(*days)
+            ),
             AlertCondition::BackupFailed => "a scheduled backup fails".to_string(),
-            AlertCondition::ReplicationLimit => "users exceed the replication limit of about 10,000 documents".to_string(),
+            AlertCondition::ReplicationLimit => {
+                "users exceed the replication limit of about 10,000 documents".to_string()
+            }
         }
     }
 }
@@ -885,10 +917,22 @@ pub struct Infrastructure {
 pub enum Provider {
     /// A developer's machine.
     Local,
-    Aws { region: String, vpc: Option<String>, zones: u64 },
-    Gcp { region: String, project: String },
+    Aws {
+        region: String,
+        vpc: Option<String>,
+        zones: u64,
+    },
+    Gcp {
+        region: String,
+        project: String,
+    },
     /// Hardware on premises, as provided.
-    OnPrem { nodes: u64, cpu: u64, memory_bytes: u64, disk_bytes: u64 },
+    OnPrem {
+        nodes: u64,
+        cpu: u64,
+        memory_bytes: u64,
+        disk_bytes: u64,
+    },
 }
 
 impl Provider {

@@ -18,8 +18,8 @@
 use hostplan_diagnostics::{codes, Diagnostic, Label};
 
 use crate::ir::{
-    self, Component, ComposeFile, EnvValue, EnvVar, Group, HostRole, Image, Mount, MountSource, PortMapping, SecretRef, Setting, SettingValue,
-    Template, Volume, VolumeKind, VolumePurpose,
+    self, Component, ComposeFile, EnvValue, EnvVar, Group, HostRole, Image, Mount, MountSource,
+    PortMapping, SecretRef, Setting, SettingValue, Template, Volume, VolumeKind, VolumePurpose,
 };
 use crate::model;
 
@@ -46,12 +46,24 @@ pub fn lower(plan: &model::Plan) -> (ir::Program, Vec<Diagnostic>) {
 }
 
 /// Lowers a plan, asking `sizing` for the size of each environment.
-pub fn lower_with_sizing(plan: &model::Plan, sizing: &dyn Fn(&model::Environment) -> ir::Sizing) -> (ir::Program, Vec<Diagnostic>) {
+pub fn lower_with_sizing(
+    plan: &model::Plan,
+    sizing: &dyn Fn(&model::Environment) -> ir::Sizing,
+) -> (ir::Program, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     check_catalogue(plan, &mut diagnostics);
-    let environments = plan.environments.iter().map(|env| lower_environment(plan, env, sizing(env))).collect();
+    let environments = plan
+        .environments
+        .iter()
+        .map(|env| lower_environment(plan, env, sizing(env)))
+        .collect();
     let program = ir::Program {
-        plan: ir::PlanInfo { name: plan.name.clone(), owner: plan.owner.clone(), entry: plan.entry_path.clone(), horizon_years: plan.horizon_years },
+        plan: ir::PlanInfo {
+            name: plan.name.clone(),
+            owner: plan.owner.clone(),
+            entry: plan.entry_path.clone(),
+            horizon_years: plan.horizon_years,
+        },
         environments,
     };
     (program, diagnostics)
@@ -77,20 +89,52 @@ pub fn official_minimum(env: &model::Environment) -> ir::Sizing {
     let mut hosts = Vec::new();
     match env.target {
         model::Target::Compose => {
-            hosts.push(ir::HostSizing { name: "cht".to_string(), role: HostRole::Cht, count: 1, millicpu: cpu * 1000, memory_mib: memory_gib * 1024, root_disk_gib: disk_gib });
+            hosts.push(ir::HostSizing {
+                name: "cht".to_string(),
+                role: HostRole::Cht,
+                count: 1,
+                millicpu: cpu * 1000,
+                memory_mib: memory_gib * 1024,
+                root_disk_gib: disk_gib,
+            });
         }
         model::Target::Kubernetes(distribution) => {
-            let self_managed = matches!(distribution, model::Distribution::K3s | model::Distribution::Generic);
+            let self_managed = matches!(
+                distribution,
+                model::Distribution::K3s | model::Distribution::Generic
+            );
             if self_managed {
-                hosts.push(ir::HostSizing { name: "control-plane".to_string(), role: HostRole::Cht, count: 1, millicpu: 2000, memory_mib: 2048, root_disk_gib: 20 });
+                hosts.push(ir::HostSizing {
+                    name: "control-plane".to_string(),
+                    role: HostRole::Cht,
+                    count: 1,
+                    millicpu: 2000,
+                    memory_mib: 2048,
+                    root_disk_gib: 20,
+                });
             }
-            hosts.push(ir::HostSizing { name: "workers".to_string(), role: HostRole::Cht, count: 3, millicpu: 8000, memory_mib: 16 * 1024, root_disk_gib: 50 });
+            hosts.push(ir::HostSizing {
+                name: "workers".to_string(),
+                role: HostRole::Cht,
+                count: 3,
+                millicpu: 8000,
+                memory_mib: 16 * 1024,
+                root_disk_gib: 50,
+            });
         }
     }
     if env.monitor_watchdog {
-        hosts.push(ir::HostSizing { name: "watchdog".to_string(), role: HostRole::Monitoring, count: 1, millicpu: 2000, memory_mib: 4096, root_disk_gib: 8 });
+        hosts.push(ir::HostSizing {
+            name: "watchdog".to_string(),
+            role: HostRole::Monitoring,
+            count: 1,
+            millicpu: 2000,
+            memory_mib: 4096,
+            root_disk_gib: 8,
+        });
     }
-    let local_backup = env.policy.backup.as_ref().is_some_and(|it| !it.offsite) && matches!(env.infra, model::Infra::Local | model::Infra::OnPrem { .. });
+    let local_backup = env.policy.backup.as_ref().is_some_and(|it| !it.offsite)
+        && matches!(env.infra, model::Infra::Local | model::Infra::OnPrem { .. });
     ir::Sizing {
         source: ir::SizingSource::OfficialMinimum,
         hosts,
@@ -98,7 +142,8 @@ pub fn official_minimum(env: &model::Environment) -> ir::Sizing {
         couchdb_volume_gib: env.couchdb_disk.map(bytes_to_gib).unwrap_or(disk_gib),
         postgres_volume_gib: env.analytics_cht_sync.then_some(50),
         prometheus_volume_gib: None,
-        backup_volume_gib: local_backup.then_some(env.couchdb_disk.map(bytes_to_gib).unwrap_or(disk_gib)),
+        backup_volume_gib: local_backup
+            .then_some(env.couchdb_disk.map(bytes_to_gib).unwrap_or(disk_gib)),
     }
 }
 
@@ -112,7 +157,11 @@ fn bytes_to_gib(bytes: u64) -> u64 {
 fn check_catalogue(plan: &model::Plan, diagnostics: &mut Vec<Diagnostic>) {
     let layout = &plan.release.layout;
     for file in [ComposeFile::Couchdb, ComposeFile::CouchdbClustered] {
-        let services: Vec<&model::Service> = layout.services.iter().filter(|it| it.file == model::ComposeFile::Core || to_ir_file(it.file) == file).collect();
+        let services: Vec<&model::Service> = layout
+            .services
+            .iter()
+            .filter(|it| it.file == model::ComposeFile::Core || to_ir_file(it.file) == file)
+            .collect();
         for service in &services {
             for dependency in &service.depends_on {
                 if !services.iter().any(|it| it.name == *dependency) {
@@ -135,8 +184,18 @@ fn check_catalogue(plan: &model::Plan, diagnostics: &mut Vec<Diagnostic>) {
                 diagnostics.push(
                     Diagnostic::error(
                         &codes::E3002,
-                        format!("services of layout `{}` wait for each other: {}", layout.name, cycle.join(" -> ")),
-                        Label::new(plan.spans.cht, format!("the release `{}` uses layout `{}`", plan.release.version, layout.name)),
+                        format!(
+                            "services of layout `{}` wait for each other: {}",
+                            layout.name,
+                            cycle.join(" -> ")
+                        ),
+                        Label::new(
+                            plan.spans.cht,
+                            format!(
+                                "the release `{}` uses layout `{}`",
+                                plan.release.version, layout.name
+                            ),
+                        ),
                     )
                     .with_help("remove one `depends_on` of the cycle; no service can start first"),
                 );
@@ -146,7 +205,12 @@ fn check_catalogue(plan: &model::Plan, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-fn find_cycle(name: &str, services: &[&model::Service], visiting: &mut Vec<String>, done: &mut Vec<String>) -> Option<Vec<String>> {
+fn find_cycle(
+    name: &str,
+    services: &[&model::Service],
+    visiting: &mut Vec<String>,
+    done: &mut Vec<String>,
+) -> Option<Vec<String>> {
     if done.iter().any(|it| it == name) {
         return None;
     }
@@ -156,7 +220,11 @@ fn find_cycle(name: &str, services: &[&model::Service], visiting: &mut Vec<Strin
         return Some(cycle);
     }
     visiting.push(name.to_string());
-    let dependencies: Vec<String> = services.iter().filter(|it| it.name == name).flat_map(|it| it.depends_on.clone()).collect();
+    let dependencies: Vec<String> = services
+        .iter()
+        .filter(|it| it.name == name)
+        .flat_map(|it| it.depends_on.clone())
+        .collect();
     for dependency in dependencies {
         if let Some(cycle) = find_cycle(&dependency, services, visiting, done) {
             return Some(cycle);
@@ -167,7 +235,11 @@ fn find_cycle(name: &str, services: &[&model::Service], visiting: &mut Vec<Strin
     None
 }
 
-fn lower_environment(plan: &model::Plan, env: &model::Environment, sizing: ir::Sizing) -> ir::Environment {
+fn lower_environment(
+    plan: &model::Plan,
+    env: &model::Environment,
+    sizing: ir::Sizing,
+) -> ir::Environment {
     let mut ctx = EnvCtx::new(plan, env, sizing);
     ctx.official_services();
     ctx.official_volumes();
@@ -222,7 +294,11 @@ impl<'a> EnvCtx<'a> {
                 renew_before_days: tls.renew_before_days.round().clamp(1.0, 365.0) as u32,
                 email: tls.email.clone(),
             },
-            None => ir::Tls { mode: ir::TlsMode::SelfSigned, renew_before_days: 30, email: None },
+            None => ir::Tls {
+                mode: ir::TlsMode::SelfSigned,
+                renew_before_days: 30,
+                email: None,
+            },
         };
         let secrets = env
             .secrets
@@ -234,18 +310,39 @@ impl<'a> EnvCtx<'a> {
                     secret: binding.secret.clone(),
                     source: match secret.map(|it| &it.source) {
                         Some(model::SecretSource::Env(name)) => ir::SecretSource::Env(name.clone()),
-                        Some(model::SecretSource::File(path)) => ir::SecretSource::File(path.clone()),
-                        Some(model::SecretSource::External { store, key }) => ir::SecretSource::External { store: store.clone(), key: key.clone() },
-                        Some(model::SecretSource::Generate { words, length, symbols }) => {
-                            ir::SecretSource::Generate { words: *words, length: *length, symbols: *symbols }
+                        Some(model::SecretSource::File(path)) => {
+                            ir::SecretSource::File(path.clone())
                         }
-                        None => ir::SecretSource::Generate { words: Some(7), length: None, symbols: false },
+                        Some(model::SecretSource::External { store, key }) => {
+                            ir::SecretSource::External {
+                                store: store.clone(),
+                                key: key.clone(),
+                            }
+                        }
+                        Some(model::SecretSource::Generate {
+                            words,
+                            length,
+                            symbols,
+                        }) => ir::SecretSource::Generate {
+                            words: *words,
+                            length: *length,
+                            symbols: *symbols,
+                        },
+                        None => ir::SecretSource::Generate {
+                            words: Some(7),
+                            length: None,
+                            symbols: false,
+                        },
                     },
                     url_safe: secret.and_then(|it| it.source.url_safe()),
                 }
             })
             .collect();
-        let networks = vec![ir::Network { name: CHT_NETWORK.to_string(), runtime_name: Template::parse("${CHT_NETWORK:-cht-net}"), host: HostRole::Cht }];
+        let networks = vec![ir::Network {
+            name: CHT_NETWORK.to_string(),
+            runtime_name: Template::parse("${CHT_NETWORK:-cht-net}"),
+            host: HostRole::Cht,
+        }];
         EnvCtx {
             plan,
             env,
@@ -287,14 +384,31 @@ impl<'a> EnvCtx<'a> {
     }
 
     /// A reference to the secret bound to `slot`, through `variable`, written as `template`.
-    fn secret_ref(&self, slot: ir::SecretSlot, variable: &str, template: Template) -> Option<SecretRef> {
+    fn secret_ref(
+        &self,
+        slot: ir::SecretSlot,
+        variable: &str,
+        template: Template,
+    ) -> Option<SecretRef> {
         let binding = self.secrets.iter().find(|it| it.slot == slot)?;
-        Some(SecretRef { slot, variable: variable.to_string(), secret: binding.secret.clone(), template })
+        Some(SecretRef {
+            slot,
+            variable: variable.to_string(),
+            secret: binding.secret.clone(),
+            template,
+        })
     }
 
     /// The catalogue variable's secret slot, if it has one.
     fn variable_slot(&self, name: &str) -> Option<ir::SecretSlot> {
-        self.plan.release.layout.variables.iter().find(|it| it.name == name).and_then(|it| it.secret).map(to_ir_slot)
+        self.plan
+            .release
+            .layout
+            .variables
+            .iter()
+            .find(|it| it.name == name)
+            .and_then(|it| it.secret)
+            .map(to_ir_slot)
     }
 
     /// Turns a `NAME=value` line of an official file into a typed variable.
@@ -303,32 +417,64 @@ impl<'a> EnvCtx<'a> {
             Some((name, value)) => (name, Some(value)),
             None => (line, None),
         };
-        let Some(value) = value else { return EnvVar { name: name.to_string(), value: EnvValue::PassThrough } };
+        let Some(value) = value else {
+            return EnvVar {
+                name: name.to_string(),
+                value: EnvValue::PassThrough,
+            };
+        };
         let template = Template::parse(value);
         if template.variables().is_empty() {
-            return EnvVar { name: name.to_string(), value: EnvValue::Literal(template.resolve_defaults().unwrap_or_default()) };
+            return EnvVar {
+                name: name.to_string(),
+                value: EnvValue::Literal(template.resolve_defaults().unwrap_or_default()),
+            };
         }
         if let Some(var) = template.as_single_var() {
             if let Some(slot) = self.variable_slot(&var.name) {
                 if let Some(secret) = self.secret_ref(slot, &var.name.clone(), template.clone()) {
-                    return EnvVar { name: name.to_string(), value: EnvValue::Secret(secret) };
+                    return EnvVar {
+                        name: name.to_string(),
+                        value: EnvValue::Secret(secret),
+                    };
                 }
             }
         }
-        EnvVar { name: name.to_string(), value: EnvValue::Template(template) }
+        EnvVar {
+            name: name.to_string(),
+            value: EnvValue::Template(template),
+        }
     }
 
     fn sized(&self, component: Component) -> ir::Resources {
-        self.sizing.services.iter().find(|it| it.component == component).map(|it| it.resources.clone()).unwrap_or_default()
+        self.sizing
+            .services
+            .iter()
+            .find(|it| it.component == component)
+            .map(|it| it.resources.clone())
+            .unwrap_or_default()
     }
 
     fn official_services(&mut self) {
         let couchdb_file = self.couchdb_file();
         let release = &self.plan.release;
-        let in_use: Vec<&model::Service> =
-            release.layout.services.iter().filter(|it| it.file == model::ComposeFile::Core || to_ir_file(it.file) == couchdb_file).collect();
-        let couchdb_names: Vec<String> = in_use.iter().filter(|it| it.role == model::ServiceRole::Couchdb).map(|it| it.name.clone()).collect();
-        let has = |role: model::ServiceRole| in_use.iter().find(|it| it.role == role).map(|it| it.name.clone());
+        let in_use: Vec<&model::Service> = release
+            .layout
+            .services
+            .iter()
+            .filter(|it| it.file == model::ComposeFile::Core || to_ir_file(it.file) == couchdb_file)
+            .collect();
+        let couchdb_names: Vec<String> = in_use
+            .iter()
+            .filter(|it| it.role == model::ServiceRole::Couchdb)
+            .map(|it| it.name.clone())
+            .collect();
+        let has = |role: model::ServiceRole| {
+            in_use
+                .iter()
+                .find(|it| it.role == role)
+                .map(|it| it.name.clone())
+        };
         let api = has(model::ServiceRole::Api);
         let haproxy = has(model::ServiceRole::Haproxy);
         let healthcheck = has(model::ServiceRole::Healthcheck);
@@ -351,7 +497,11 @@ impl<'a> EnvCtx<'a> {
                 model::ServiceRole::Nginx => api.iter().cloned().collect(),
                 model::ServiceRole::Api => haproxy.iter().cloned().collect(),
                 model::ServiceRole::Sentinel => haproxy.iter().chain(api.iter()).cloned().collect(),
-                model::ServiceRole::Haproxy => couchdb_names.iter().chain(healthcheck.iter()).cloned().collect(),
+                model::ServiceRole::Haproxy => couchdb_names
+                    .iter()
+                    .chain(healthcheck.iter())
+                    .cloned()
+                    .collect(),
                 model::ServiceRole::Healthcheck => couchdb_names.clone(),
                 model::ServiceRole::Couchdb => nouveau.iter().cloned().collect(),
                 model::ServiceRole::Nouveau => Vec::new(),
@@ -362,7 +512,11 @@ impl<'a> EnvCtx<'a> {
                 .iter()
                 .map(|it| {
                     let (host, container) = split_last_colon(it);
-                    PortMapping { host: Template::parse(host), container: container.parse().unwrap_or(0), public: true }
+                    PortMapping {
+                        host: Template::parse(host),
+                        container: container.parse().unwrap_or(0),
+                        public: true,
+                    }
                 })
                 .collect();
             let memory_limit = service.memory_limit.map(|it| it.div_ceil(1 << 20));
@@ -375,12 +529,19 @@ impl<'a> EnvCtx<'a> {
                 component,
                 group: Group::Official(to_ir_file(service.file)),
                 host: HostRole::Cht,
-                image: Image { repository: service.image.clone(), tag: release.version.clone() },
+                image: Image {
+                    repository: service.image.clone(),
+                    tag: release.version.clone(),
+                },
                 hostname: service.hostname.clone(),
                 entrypoint: Vec::new(),
                 command: Vec::new(),
                 env: service.env.iter().map(|it| self.env_line(it)).collect(),
-                expose: service.expose.iter().map(|it| Template::parse(it)).collect(),
+                expose: service
+                    .expose
+                    .iter()
+                    .map(|it| Template::parse(it))
+                    .collect(),
                 ports,
                 port: service.port,
                 mounts,
@@ -410,10 +571,20 @@ impl<'a> EnvCtx<'a> {
         let source = if named {
             MountSource::Volume(source.to_string())
         } else {
-            let volume = source_template.variables().first().map(|it| host_dir_volume(it));
-            MountSource::HostPath { path: source_template, volume }
+            let volume = source_template
+                .variables()
+                .first()
+                .map(|it| host_dir_volume(it));
+            MountSource::HostPath {
+                path: source_template,
+                volume,
+            }
         };
-        Mount { source, target: Template::parse(target), read_only: mode == Some("ro") }
+        Mount {
+            source,
+            target: Template::parse(target),
+            read_only: mode == Some("ro"),
+        }
     }
 
     /// Declares the volumes the official services mount.
@@ -423,7 +594,10 @@ impl<'a> EnvCtx<'a> {
             for mount in &service.mounts {
                 match &mount.source {
                     MountSource::Volume(name) => seen.push((name.clone(), None)),
-                    MountSource::HostPath { path, volume: Some(volume) } => {
+                    MountSource::HostPath {
+                        path,
+                        volume: Some(volume),
+                    } => {
                         let variable = path.variables().first().map(|it| it.to_string());
                         seen.push((volume.clone(), variable));
                     }
@@ -437,8 +611,20 @@ impl<'a> EnvCtx<'a> {
             }
             let volume = match variable {
                 Some(variable) => {
-                    let node = variable.strip_prefix("DB").and_then(|it| it.strip_suffix("_DATA")).and_then(|it| it.parse().ok()).unwrap_or(1);
-                    let default = self.plan.release.layout.variables.iter().find(|it| it.name == variable).and_then(|it| it.default.clone()).unwrap_or_default();
+                    let node = variable
+                        .strip_prefix("DB")
+                        .and_then(|it| it.strip_suffix("_DATA"))
+                        .and_then(|it| it.parse().ok())
+                        .unwrap_or(1);
+                    let default = self
+                        .plan
+                        .release
+                        .layout
+                        .variables
+                        .iter()
+                        .find(|it| it.name == variable)
+                        .and_then(|it| it.default.clone())
+                        .unwrap_or_default();
                     Volume {
                         name,
                         kind: VolumeKind::HostDirectory { variable, default },
@@ -450,7 +636,11 @@ impl<'a> EnvCtx<'a> {
                     }
                 }
                 None => {
-                    let purpose = if name.contains("ssl") { VolumePurpose::TlsCertificates } else { VolumePurpose::CouchdbCredentials };
+                    let purpose = if name.contains("ssl") {
+                        VolumePurpose::TlsCertificates
+                    } else {
+                        VolumePurpose::CouchdbCredentials
+                    };
                     Volume {
                         name,
                         kind: VolumeKind::Managed,
@@ -459,7 +649,8 @@ impl<'a> EnvCtx<'a> {
                         size_gib: None,
                         encrypted: self.encrypted(),
                         // local.d holds the admin hash, secret and uuid that a restore needs.
-                        backed_up: self.env.policy.backup.is_some() && purpose == VolumePurpose::CouchdbCredentials,
+                        backed_up: self.env.policy.backup.is_some()
+                            && purpose == VolumePurpose::CouchdbCredentials,
                     }
                 }
             };
@@ -468,16 +659,28 @@ impl<'a> EnvCtx<'a> {
     }
 
     fn service_named(&self, component: Component) -> Option<String> {
-        self.services.iter().find(|it| it.component == component).map(|it| it.name.clone())
+        self.services
+            .iter()
+            .find(|it| it.component == component)
+            .map(|it| it.name.clone())
     }
 
-    fn extra_service(&self, name: &str, component: Component, group: Group, image: (&str, &str)) -> ir::Service {
+    fn extra_service(
+        &self,
+        name: &str,
+        component: Component,
+        group: Group,
+        image: (&str, &str),
+    ) -> ir::Service {
         ir::Service {
             name: name.to_string(),
             component,
             group,
             host: HostRole::Cht,
-            image: Image { repository: image.0.to_string(), tag: image.1.to_string() },
+            image: Image {
+                repository: image.0.to_string(),
+                tag: image.1.to_string(),
+            },
             hostname: None,
             entrypoint: Vec::new(),
             command: Vec::new(),
@@ -504,7 +707,9 @@ impl<'a> EnvCtx<'a> {
     /// in a volume, so renewals renew instead of issuing a new certificate each time, and the
     /// loop replaces the host cron job.
     fn certbot(&mut self) {
-        let Some(nginx) = self.service_named(Component::Nginx) else { return };
+        let Some(nginx) = self.service_named(Component::Nginx) else {
+            return;
+        };
         let ssl_volume = self
             .services
             .iter()
@@ -537,12 +742,25 @@ impl<'a> EnvCtx<'a> {
             "done".to_string(),
         ]
         .join("\n");
-        let mut service = self.extra_service("certbot", Component::Certbot, Group::Certificates, CERTBOT_IMAGE);
-        service.entrypoint = vec!["/bin/sh".to_string(), "-c".to_string()];
-        service.command = vec![script];
+        let mut service = self.extra_service(
+            "certbot",
+            Component::Certbot,
+            Group::Certificates,
+            CERTBOT_IMAGE,
+        );
+        service.entrypoint = vec![Template::literal("/bin/sh"), Template::literal("-c")];
+        service.command = vec![Template::literal(&script)];
         service.mounts = vec![
-            Mount { source: MountSource::Volume(ssl_volume), target: Template::parse("/etc/nginx/private/"), read_only: false },
-            Mount { source: MountSource::Volume("certbot-state".to_string()), target: Template::parse("/etc/letsencrypt"), read_only: false },
+            Mount {
+                source: MountSource::Volume(ssl_volume),
+                target: Template::parse("/etc/nginx/private/"),
+                read_only: false,
+            },
+            Mount {
+                source: MountSource::Volume("certbot-state".to_string()),
+                target: Template::parse("/etc/letsencrypt"),
+                read_only: false,
+            },
         ];
         service.depends_on = vec![nginx];
         self.services.push(service);
@@ -561,37 +779,64 @@ impl<'a> EnvCtx<'a> {
     /// settings on the plan's schedule. CouchDB writes its files append-only, so copying them
     /// while it runs gives a consistent backup (CouchDB's backup documentation).
     fn backup_service(&mut self) {
-        let Some(policy) = &self.env.policy.backup else { return };
+        let Some(policy) = &self.env.policy.backup else {
+            return;
+        };
         let every_secs = (policy.every_hours * 3600.0).round().max(60.0) as u64;
         let keep_secs = (policy.keep_days * 86_400.0).round().max(3600.0) as u64;
         let target = self.backup_target(policy);
-        let data_volumes: Vec<Volume> = self.volumes.iter().filter(|it| it.backed_up).cloned().collect();
-        let mut service = self.extra_service("backup", Component::Backup, Group::Backup, RESTIC_IMAGE);
+        let data_volumes: Vec<Volume> = self
+            .volumes
+            .iter()
+            .filter(|it| it.backed_up)
+            .cloned()
+            .collect();
+        let mut service =
+            self.extra_service("backup", Component::Backup, Group::Backup, RESTIC_IMAGE);
         let mut mounts = Vec::new();
         let mut paths = Vec::new();
         for volume in &data_volumes {
             let target_path = format!("/backup/{}", volume.name);
             let source = match &volume.kind {
-                VolumeKind::HostDirectory { variable, default } => {
-                    MountSource::HostPath { path: Template::parse(&format!("${{{variable}:-{default}}}")), volume: Some(volume.name.clone()) }
-                }
+                VolumeKind::HostDirectory { variable, default } => MountSource::HostPath {
+                    path: Template::parse(&format!("${{{variable}:-{default}}}")),
+                    volume: Some(volume.name.clone()),
+                },
                 VolumeKind::Managed => MountSource::Volume(volume.name.clone()),
             };
-            mounts.push(Mount { source, target: Template::literal(&target_path), read_only: true });
+            mounts.push(Mount {
+                source,
+                target: Template::literal(&target_path),
+                read_only: true,
+            });
             paths.push(target_path);
         }
         let mut env = Vec::new();
         match &target {
             ir::BackupTarget::LocalVolume { volume } => {
-                mounts.push(Mount { source: MountSource::Volume(volume.clone()), target: Template::parse("/repository"), read_only: false });
-                env.push(EnvVar { name: "RESTIC_REPOSITORY".to_string(), value: EnvValue::Literal("/repository".to_string()) });
+                mounts.push(Mount {
+                    source: MountSource::Volume(volume.clone()),
+                    target: Template::parse("/repository"),
+                    read_only: false,
+                });
+                env.push(EnvVar {
+                    name: "RESTIC_REPOSITORY".to_string(),
+                    value: EnvValue::Literal("/repository".to_string()),
+                });
             }
-            ir::BackupTarget::Bucket { provider, region, bucket } => {
+            ir::BackupTarget::Bucket {
+                provider,
+                region,
+                bucket,
+            } => {
                 let repository = match provider.as_str() {
                     "gcp" => format!("gs:{bucket}:/"),
                     _ => format!("s3:s3.{region}.amazonaws.com/{bucket}"),
                 };
-                env.push(EnvVar { name: "RESTIC_REPOSITORY".to_string(), value: EnvValue::Literal(repository) });
+                env.push(EnvVar {
+                    name: "RESTIC_REPOSITORY".to_string(),
+                    value: EnvValue::Literal(repository),
+                });
                 if provider == "aws" {
                     for (name, how) in [
                         ("AWS_ACCESS_KEY_ID", format!("Access key of an IAM user that may read and write the bucket `{bucket}`; leave it empty on an EC2 host whose instance profile allows that.")),
@@ -605,13 +850,25 @@ impl<'a> EnvCtx<'a> {
             ir::BackupTarget::OperatorProvided { example } => {
                 env.push(EnvVar {
                     name: "RESTIC_REPOSITORY".to_string(),
-                    value: EnvValue::Template(Template::parse("${RESTIC_REPOSITORY:?RESTIC_REPOSITORY must be set}")),
+                    value: EnvValue::Template(Template::parse(
+                        "${RESTIC_REPOSITORY:?RESTIC_REPOSITORY must be set}",
+                    )),
                 });
                 let how = format!("The restic repository the backups go to, on another site (for example `{example}`); restic reads its credentials from the variables its documentation names for that kind of repository.");
-                self.extra_variable("RESTIC_REPOSITORY", "Where the backups go: a restic repository URL.", SettingValue::Create { how }, "backup");
+                self.extra_variable(
+                    "RESTIC_REPOSITORY",
+                    "Where the backups go: a restic repository URL.",
+                    SettingValue::Create { how },
+                    "backup",
+                );
             }
         }
-        env.push(EnvVar { name: "RESTIC_PASSWORD".to_string(), value: EnvValue::Template(Template::parse("${RESTIC_PASSWORD:?RESTIC_PASSWORD must be set}")) });
+        env.push(EnvVar {
+            name: "RESTIC_PASSWORD".to_string(),
+            value: EnvValue::Template(Template::parse(
+                "${RESTIC_PASSWORD:?RESTIC_PASSWORD must be set}",
+            )),
+        });
         self.extra_variable(
             "RESTIC_PASSWORD",
             "Key that encrypts the backups (restic encrypts every repository); without it no backup can be restored, so keep a copy away from this host.",
@@ -621,16 +878,30 @@ impl<'a> EnvCtx<'a> {
         // The identity settings a restore needs beside the data (CHT backup guide: back up
         // the CouchDB directory and the .env); they reach the container as the CouchDB
         // services get them and are written into the backup, which is encrypted.
-        let identity = ["COUCHDB_USER", "COUCHDB_PASSWORD", "COUCHDB_SECRET", "COUCHDB_UUID"];
+        let identity = [
+            "COUCHDB_USER",
+            "COUCHDB_PASSWORD",
+            "COUCHDB_SECRET",
+            "COUCHDB_UUID",
+        ];
         for name in identity {
             let template = Template::parse(&format!("${{{name}}}"));
-            let value = match self.variable_slot(name).and_then(|slot| self.secret_ref(slot, name, template.clone())) {
+            let value = match self
+                .variable_slot(name)
+                .and_then(|slot| self.secret_ref(slot, name, template.clone()))
+            {
                 Some(secret) => EnvValue::Secret(secret),
                 None => EnvValue::Template(template),
             };
-            env.push(EnvVar { name: name.to_string(), value });
+            env.push(EnvVar {
+                name: name.to_string(),
+                value,
+            });
         }
-        env.push(EnvVar { name: "CHT_VERSION".to_string(), value: EnvValue::Literal(self.plan.release.version.clone()) });
+        env.push(EnvVar {
+            name: "CHT_VERSION".to_string(),
+            value: EnvValue::Literal(self.plan.release.version.clone()),
+        });
         let keep = restic_duration(keep_secs);
         let script = [
             "set -u".to_string(),
@@ -648,8 +919,8 @@ impl<'a> EnvCtx<'a> {
             "done".to_string(),
         ]
         .join("\n");
-        service.entrypoint = vec!["/bin/sh".to_string(), "-c".to_string()];
-        service.command = vec![script];
+        service.entrypoint = vec![Template::literal("/bin/sh"), Template::literal("-c")];
+        service.command = vec![Template::literal(&script)];
         service.mounts = mounts;
         service.env = env;
         self.services.push(service);
@@ -679,20 +950,47 @@ impl<'a> EnvCtx<'a> {
         let bucket = bucket_name(&self.plan.name, &self.env.name);
         match &self.env.infra {
             model::Infra::Aws { region, .. } => match (&policy.offsite_region, policy.offsite) {
-                (Some(offsite), true) => ir::BackupTarget::Bucket { provider: "aws".to_string(), region: offsite.clone(), bucket },
-                (None, true) => ir::BackupTarget::OperatorProvided { example: format!("s3:s3.<another region>.amazonaws.com/{bucket}") },
-                (_, false) => ir::BackupTarget::Bucket { provider: "aws".to_string(), region: region.clone(), bucket },
+                (Some(offsite), true) => ir::BackupTarget::Bucket {
+                    provider: "aws".to_string(),
+                    region: offsite.clone(),
+                    bucket,
+                },
+                (None, true) => ir::BackupTarget::OperatorProvided {
+                    example: format!("s3:s3.<another region>.amazonaws.com/{bucket}"),
+                },
+                (_, false) => ir::BackupTarget::Bucket {
+                    provider: "aws".to_string(),
+                    region: region.clone(),
+                    bucket,
+                },
             },
             model::Infra::Gcp { region, .. } => match (&policy.offsite_region, policy.offsite) {
-                (Some(offsite), true) => ir::BackupTarget::Bucket { provider: "gcp".to_string(), region: offsite.clone(), bucket },
-                (None, true) => ir::BackupTarget::OperatorProvided { example: format!("gs:{bucket}:/ (a bucket in another region)") },
-                (_, false) => ir::BackupTarget::Bucket { provider: "gcp".to_string(), region: region.clone(), bucket },
+                (Some(offsite), true) => ir::BackupTarget::Bucket {
+                    provider: "gcp".to_string(),
+                    region: offsite.clone(),
+                    bucket,
+                },
+                (None, true) => ir::BackupTarget::OperatorProvided {
+                    example: format!("gs:{bucket}:/ (a bucket in another region)"),
+                },
+                (_, false) => ir::BackupTarget::Bucket {
+                    provider: "gcp".to_string(),
+                    region: region.clone(),
+                    bucket,
+                },
             },
             model::Infra::Local | model::Infra::OnPrem { .. } => {
                 if policy.offsite {
-                    ir::BackupTarget::OperatorProvided { example: format!("sftp:backup@backup.example.org:/srv/restic/{}", self.env.name) }
+                    ir::BackupTarget::OperatorProvided {
+                        example: format!(
+                            "sftp:backup@backup.example.org:/srv/restic/{}",
+                            self.env.name
+                        ),
+                    }
                 } else {
-                    ir::BackupTarget::LocalVolume { volume: "backups".to_string() }
+                    ir::BackupTarget::LocalVolume {
+                        volume: "backups".to_string(),
+                    }
                 }
             }
         }
@@ -703,55 +1001,137 @@ impl<'a> EnvCtx<'a> {
     /// builds the analytics models. couch2pg reads CouchDB through HAProxy on the CHT network,
     /// so no traffic leaves the host.
     fn analytics_services(&mut self) {
-        let haproxy = self.service_named(Component::Haproxy).unwrap_or_else(|| "haproxy".to_string());
-        let postgres_secret = self.secret_ref(ir::SecretSlot::Postgres, "POSTGRES_PASSWORD", Template::parse("${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"));
+        let haproxy = self
+            .service_named(Component::Haproxy)
+            .unwrap_or_else(|| "haproxy".to_string());
+        let postgres_secret = self.secret_ref(
+            ir::SecretSlot::Postgres,
+            "POSTGRES_PASSWORD",
+            Template::parse("${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"),
+        );
         let postgres_env = |ctx: &EnvCtx<'_>| -> Vec<EnvVar> {
             let password = match &postgres_secret {
                 Some(secret) => EnvValue::Secret(secret.clone()),
-                None => EnvValue::Template(Template::parse("${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}")),
+                None => EnvValue::Template(Template::parse(
+                    "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}",
+                )),
             };
             let _ = ctx;
             vec![
-                EnvVar { name: "POSTGRES_HOST".to_string(), value: EnvValue::Literal("postgres".to_string()) },
-                EnvVar { name: "POSTGRES_PORT".to_string(), value: EnvValue::Literal("5432".to_string()) },
-                EnvVar { name: "POSTGRES_USER".to_string(), value: EnvValue::Literal("cht_sync".to_string()) },
-                EnvVar { name: "POSTGRES_PASSWORD".to_string(), value: password },
-                EnvVar { name: "POSTGRES_DB".to_string(), value: EnvValue::Literal("cht_sync".to_string()) },
-                EnvVar { name: "POSTGRES_SCHEMA".to_string(), value: EnvValue::Literal("v1".to_string()) },
-                EnvVar { name: "POSTGRES_TABLE".to_string(), value: EnvValue::Literal("couchdb".to_string()) },
+                EnvVar {
+                    name: "POSTGRES_HOST".to_string(),
+                    value: EnvValue::Literal("postgres".to_string()),
+                },
+                EnvVar {
+                    name: "POSTGRES_PORT".to_string(),
+                    value: EnvValue::Literal("5432".to_string()),
+                },
+                EnvVar {
+                    name: "POSTGRES_USER".to_string(),
+                    value: EnvValue::Literal("cht_sync".to_string()),
+                },
+                EnvVar {
+                    name: "POSTGRES_PASSWORD".to_string(),
+                    value: password,
+                },
+                EnvVar {
+                    name: "POSTGRES_DB".to_string(),
+                    value: EnvValue::Literal("cht_sync".to_string()),
+                },
+                EnvVar {
+                    name: "POSTGRES_SCHEMA".to_string(),
+                    value: EnvValue::Literal("v1".to_string()),
+                },
+                EnvVar {
+                    name: "POSTGRES_TABLE".to_string(),
+                    value: EnvValue::Literal("couchdb".to_string()),
+                },
             ]
         };
-        let mut postgres = self.extra_service("postgres", Component::Postgres, Group::Analytics, ("postgres", "16"));
+        let mut postgres = self.extra_service(
+            "postgres",
+            Component::Postgres,
+            Group::Analytics,
+            ("postgres", "16"),
+        );
         postgres.env = vec![
-            EnvVar { name: "POSTGRES_USER".to_string(), value: EnvValue::Literal("cht_sync".to_string()) },
+            EnvVar {
+                name: "POSTGRES_USER".to_string(),
+                value: EnvValue::Literal("cht_sync".to_string()),
+            },
             EnvVar {
                 name: "POSTGRES_PASSWORD".to_string(),
                 value: match &postgres_secret {
                     Some(secret) => EnvValue::Secret(secret.clone()),
-                    None => EnvValue::Template(Template::parse("${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}")),
+                    None => EnvValue::Template(Template::parse(
+                        "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}",
+                    )),
                 },
             },
-            EnvVar { name: "POSTGRES_DB".to_string(), value: EnvValue::Literal("cht_sync".to_string()) },
+            EnvVar {
+                name: "POSTGRES_DB".to_string(),
+                value: EnvValue::Literal("cht_sync".to_string()),
+            },
         ];
         postgres.port = Some(5432);
-        postgres.mounts = vec![Mount { source: MountSource::Volume("postgres-data".to_string()), target: Template::parse("/var/lib/postgresql/data"), read_only: false }];
-        let mut couch2pg = self.extra_service("couch2pg", Component::Couch2pg, Group::Analytics, ("medicmobile/cht-sync-couch2pg", "latest"));
+        postgres.mounts = vec![Mount {
+            source: MountSource::Volume("postgres-data".to_string()),
+            target: Template::parse("/var/lib/postgresql/data"),
+            read_only: false,
+        }];
+        let mut couch2pg = self.extra_service(
+            "couch2pg",
+            Component::Couch2pg,
+            Group::Analytics,
+            ("medicmobile/cht-sync-couch2pg", "latest"),
+        );
         let mut env = postgres_env(self);
         env.push(self.env_line("COUCHDB_USER=${COUCHDB_USER:-admin}"));
-        env.push(self.env_line("COUCHDB_PASSWORD=${COUCHDB_PASSWORD:?COUCHDB_PASSWORD must be set}"));
-        env.push(EnvVar { name: "COUCHDB_HOST".to_string(), value: EnvValue::Literal(haproxy.clone()) });
-        env.push(EnvVar { name: "COUCHDB_PORT".to_string(), value: EnvValue::Literal("5984".to_string()) });
-        env.push(EnvVar { name: "COUCHDB_SECURE".to_string(), value: EnvValue::Literal("false".to_string()) });
-        env.push(EnvVar { name: "COUCHDB_DBS".to_string(), value: EnvValue::Literal("medic".to_string()) });
+        env.push(
+            self.env_line("COUCHDB_PASSWORD=${COUCHDB_PASSWORD:?COUCHDB_PASSWORD must be set}"),
+        );
+        env.push(EnvVar {
+            name: "COUCHDB_HOST".to_string(),
+            value: EnvValue::Literal(haproxy.clone()),
+        });
+        env.push(EnvVar {
+            name: "COUCHDB_PORT".to_string(),
+            value: EnvValue::Literal("5984".to_string()),
+        });
+        env.push(EnvVar {
+            name: "COUCHDB_SECURE".to_string(),
+            value: EnvValue::Literal("false".to_string()),
+        });
+        env.push(EnvVar {
+            name: "COUCHDB_DBS".to_string(),
+            value: EnvValue::Literal("medic".to_string()),
+        });
         couch2pg.env = env;
         couch2pg.depends_on = vec!["postgres".to_string(), haproxy.clone()];
         couch2pg.connects_to = vec!["postgres".to_string(), haproxy];
-        let mut dbt = self.extra_service("dbt", Component::Dbt, Group::Analytics, ("medicmobile/dataemon", "latest"));
+        let mut dbt = self.extra_service(
+            "dbt",
+            Component::Dbt,
+            Group::Analytics,
+            ("medicmobile/dataemon", "latest"),
+        );
         let mut env = postgres_env(self);
-        env.push(EnvVar { name: "CHT_PIPELINE_BRANCH_URL".to_string(), value: EnvValue::Literal("https://github.com/medic/cht-pipeline.git#main".to_string()) });
-        env.push(EnvVar { name: "DATAEMON_INTERVAL".to_string(), value: EnvValue::Literal("5".to_string()) });
-        env.push(EnvVar { name: "DBT_THREAD_COUNT".to_string(), value: EnvValue::Literal("1".to_string()) });
-        env.push(EnvVar { name: "DBT_BATCH_SIZE".to_string(), value: EnvValue::Literal("100000".to_string()) });
+        env.push(EnvVar {
+            name: "CHT_PIPELINE_BRANCH_URL".to_string(),
+            value: EnvValue::Literal("https://github.com/medic/cht-pipeline.git#main".to_string()),
+        });
+        env.push(EnvVar {
+            name: "DATAEMON_INTERVAL".to_string(),
+            value: EnvValue::Literal("5".to_string()),
+        });
+        env.push(EnvVar {
+            name: "DBT_THREAD_COUNT".to_string(),
+            value: EnvValue::Literal("1".to_string()),
+        });
+        env.push(EnvVar {
+            name: "DBT_BATCH_SIZE".to_string(),
+            value: EnvValue::Literal("100000".to_string()),
+        });
         dbt.env = env;
         dbt.depends_on = vec!["postgres".to_string()];
         dbt.connects_to = vec!["postgres".to_string()];
@@ -782,7 +1162,11 @@ impl<'a> EnvCtx<'a> {
     /// and Prometheus bound to 127.0.0.1 (Watchdog's production guide puts a TLS proxy in front).
     fn monitoring_services(&mut self) {
         let logging = official_logging();
-        let grafana_secret = self.secret_ref(ir::SecretSlot::GrafanaAdmin, "GRAFANA_ADMIN_PASSWORD", Template::parse("${GRAFANA_ADMIN_PASSWORD:-password}"));
+        let grafana_secret = self.secret_ref(
+            ir::SecretSlot::GrafanaAdmin,
+            "GRAFANA_ADMIN_PASSWORD",
+            Template::parse("${GRAFANA_ADMIN_PASSWORD:-password}"),
+        );
         let base = |name: &str, component: Component, image: (&str, &str)| {
             let mut service = self.extra_service(name, component, Group::Monitoring, image);
             service.host = HostRole::Monitoring;
@@ -791,9 +1175,17 @@ impl<'a> EnvCtx<'a> {
             service.logging = Some(logging.clone());
             service
         };
-        let mut prometheus = base("prometheus", Component::Prometheus, ("prom/prometheus", "v3.9.1"));
+        let mut prometheus = base(
+            "prometheus",
+            Component::Prometheus,
+            ("prom/prometheus", "v3.9.1"),
+        );
         prometheus.port = Some(9090);
-        prometheus.ports = vec![PortMapping { host: Template::parse("${PROMETHEUS_BIND:-127.0.0.1}:${PROMETHEUS_PORT:-9090}"), container: 9090, public: false }];
+        prometheus.ports = vec![PortMapping {
+            host: Template::parse("${PROMETHEUS_BIND:-127.0.0.1}:${PROMETHEUS_PORT:-9090}"),
+            container: 9090,
+            public: false,
+        }];
         prometheus.command = [
             "--config.file=/etc/prometheus/prometheus.yml",
             "--storage.tsdb.path=/prometheus",
@@ -803,40 +1195,81 @@ impl<'a> EnvCtx<'a> {
             "--web.console.templates=/usr/share/prometheus/consoles",
         ]
         .iter()
-        .map(|it| it.to_string())
+        .map(|it| Template::parse(it))
         .collect();
-        prometheus.mounts = vec![Mount { source: MountSource::Volume("prometheus-data".to_string()), target: Template::parse("/prometheus"), read_only: false }];
+        prometheus.mounts = vec![Mount {
+            source: MountSource::Volume("prometheus-data".to_string()),
+            target: Template::parse("/prometheus"),
+            read_only: false,
+        }];
         prometheus.connects_to = vec!["json-exporter".to_string()];
-        let mut grafana = base("grafana", Component::Grafana, ("grafana/grafana-oss", "12.3.3"));
+        let mut grafana = base(
+            "grafana",
+            Component::Grafana,
+            ("grafana/grafana-oss", "12.3.3"),
+        );
         grafana.port = Some(3000);
-        grafana.ports = vec![PortMapping { host: Template::parse("${GRAFANA_BIND:-127.0.0.1}:${GRAFANA_PORT:-3000}"), container: 3000, public: false }];
-        grafana.mounts = vec![Mount { source: MountSource::Volume("grafana-data".to_string()), target: Template::parse("/var/lib/grafana"), read_only: false }];
+        grafana.ports = vec![PortMapping {
+            host: Template::parse("${GRAFANA_BIND:-127.0.0.1}:${GRAFANA_PORT:-3000}"),
+            container: 3000,
+            public: false,
+        }];
+        grafana.mounts = vec![Mount {
+            source: MountSource::Volume("grafana-data".to_string()),
+            target: Template::parse("/var/lib/grafana"),
+            read_only: false,
+        }];
         grafana.env = vec![
-            EnvVar { name: "GF_SECURITY_ADMIN_USER".to_string(), value: EnvValue::Template(Template::parse("${GRAFANA_ADMIN_USER:-medic}")) },
+            EnvVar {
+                name: "GF_SECURITY_ADMIN_USER".to_string(),
+                value: EnvValue::Template(Template::parse("${GRAFANA_ADMIN_USER:-medic}")),
+            },
             EnvVar {
                 name: "GF_SECURITY_ADMIN_PASSWORD".to_string(),
                 value: match &grafana_secret {
                     Some(secret) => EnvValue::Secret(secret.clone()),
-                    None => EnvValue::Template(Template::parse("${GRAFANA_ADMIN_PASSWORD:-password}")),
+                    None => {
+                        EnvValue::Template(Template::parse("${GRAFANA_ADMIN_PASSWORD:-password}"))
+                    }
                 },
             },
-            EnvVar { name: "GF_USERS_ALLOW_SIGN_UP".to_string(), value: EnvValue::Literal("false".to_string()) },
-            EnvVar { name: "GF_INSTALL_PLUGINS".to_string(), value: EnvValue::Template(Template::parse("${GRAFANA_PLUGINS:-grafana-discourse-datasource}")) },
+            EnvVar {
+                name: "GF_USERS_ALLOW_SIGN_UP".to_string(),
+                value: EnvValue::Literal("false".to_string()),
+            },
+            EnvVar {
+                name: "GF_INSTALL_PLUGINS".to_string(),
+                value: EnvValue::Template(Template::parse(
+                    "${GRAFANA_PLUGINS:-grafana-discourse-datasource}",
+                )),
+            },
         ];
         grafana.depends_on = vec!["prometheus".to_string()];
         grafana.connects_to = vec!["prometheus".to_string()];
-        let mut exporter = base("json-exporter", Component::JsonExporter, ("prometheuscommunity/json-exporter", "v0.7.0"));
+        let mut exporter = base(
+            "json-exporter",
+            Component::JsonExporter,
+            ("prometheuscommunity/json-exporter", "v0.7.0"),
+        );
         exporter.port = Some(7979);
-        if let Some(nginx) = self.service_named(Component::Nginx).filter(|_| self.compose()) {
+        if let Some(nginx) = self
+            .service_named(Component::Nginx)
+            .filter(|_| self.compose())
+        {
             // The exporter scrapes CHT's monitoring API through its public address.
             exporter.connects_to = vec![nginx];
         }
         self.services.push(prometheus);
         self.services.push(grafana);
         self.services.push(exporter);
-        for (name, purpose, size) in
-            [("prometheus-data", VolumePurpose::PrometheusData, self.sizing.prometheus_volume_gib), ("grafana-data", VolumePurpose::GrafanaData, None)]
-        {
+        for (name, purpose, size) in [
+            (
+                "prometheus-data",
+                VolumePurpose::PrometheusData,
+                self.sizing.prometheus_volume_gib,
+            ),
+            ("grafana-data", VolumePurpose::GrafanaData, None),
+        ] {
             self.volumes.push(Volume {
                 name: name.to_string(),
                 kind: VolumeKind::Managed,
@@ -847,7 +1280,11 @@ impl<'a> EnvCtx<'a> {
                 backed_up: false,
             });
         }
-        self.networks.push(ir::Network { name: "cht-watchdog-net".to_string(), runtime_name: Template::parse("cht-watchdog-net"), host: HostRole::Monitoring });
+        self.networks.push(ir::Network {
+            name: "cht-watchdog-net".to_string(),
+            runtime_name: Template::parse("cht-watchdog-net"),
+            host: HostRole::Monitoring,
+        });
         let monitoring_settings: [(&str, &str, SettingValue); 5] = [
             ("GRAFANA_ADMIN_USER", "Name of Grafana's admin.", SettingValue::Default(Some("medic".to_string()))),
             (
@@ -878,7 +1315,12 @@ impl<'a> EnvCtx<'a> {
                 name: name.to_string(),
                 doc: doc.to_string(),
                 value,
-                used_by: vec![if name.starts_with("GRAFANA") { "grafana" } else { "prometheus" }.to_string()],
+                used_by: vec![if name.starts_with("GRAFANA") {
+                    "grafana"
+                } else {
+                    "prometheus"
+                }
+                .to_string()],
                 passed_by_upgrade_service: false,
                 host: HostRole::Monitoring,
             });
@@ -891,20 +1333,15 @@ impl<'a> EnvCtx<'a> {
     fn upgrade_service(&mut self) {
         let image = &self.plan.release.layout.upgrade_service_image;
         let (repository, tag) = match image.rsplit_once(':') {
-            Some((repository, tag)) if !tag.contains('/') => (repository.to_string(), tag.to_string()),
+            Some((repository, tag)) if !tag.contains('/') => {
+                (repository.to_string(), tag.to_string())
+            }
             _ => (image.clone(), "latest".to_string()),
         };
-        let mut env: Vec<EnvVar> = UPGRADE_SERVICE_ENV.iter().map(|it| self.env_line(it)).collect();
-        // The official file passes COUCHDB_PASSWORD and COUCHDB_SECRET through by name.
-        for var in &mut env {
-            if var.value == EnvValue::PassThrough {
-                if let Some(slot) = self.variable_slot(&var.name) {
-                    if let Some(secret) = self.secret_ref(slot, &var.name, Template::parse(&format!("${{{}}}", var.name))) {
-                        var.value = EnvValue::Secret(secret);
-                    }
-                }
-            }
-        }
+        let mut env: Vec<EnvVar> = UPGRADE_SERVICE_ENV
+            .iter()
+            .map(|it| self.env_line(it))
+            .collect();
         let mut extra: Vec<String> = Vec::new();
         for setting in &self.extra_variables {
             if !extra.contains(&setting.name) && !env.iter().any(|it| it.name == setting.name) {
@@ -912,22 +1349,54 @@ impl<'a> EnvCtx<'a> {
             }
         }
         for name in extra {
-            env.push(EnvVar { name, value: EnvValue::PassThrough });
+            env.push(EnvVar {
+                name,
+                value: EnvValue::PassThrough,
+            });
         }
-        let mut service = self.extra_service("cht-upgrade-service", Component::UpgradeService, Group::UpgradeService, ("", ""));
+        let mut service = self.extra_service(
+            "cht-upgrade-service",
+            Component::UpgradeService,
+            Group::UpgradeService,
+            ("", ""),
+        );
         service.image = Image { repository, tag };
         service.restart = ir::Restart::Always;
         service.logging = None;
         service.env = env;
         service.port = Some(5008);
         service.mounts = vec![
-            Mount { source: MountSource::HostPath { path: Template::parse("${DOCKER_HOST:-/var/run/docker.sock}"), volume: None }, target: Template::parse("/var/run/docker.sock"), read_only: false },
-            Mount { source: MountSource::HostPath { path: Template::parse("${DOCKER_CONFIG_PATH}"), volume: None }, target: Template::parse("/config"), read_only: false },
-            Mount { source: MountSource::HostPath { path: Template::parse("${CHT_COMPOSE_PATH}"), volume: None }, target: Template::parse("/docker-compose"), read_only: false },
+            Mount {
+                source: MountSource::HostPath {
+                    path: Template::parse("${DOCKER_HOST:-/var/run/docker.sock}"),
+                    volume: None,
+                },
+                target: Template::parse("/var/run/docker.sock"),
+                read_only: false,
+            },
+            Mount {
+                source: MountSource::HostPath {
+                    path: Template::parse("${DOCKER_CONFIG_PATH}"),
+                    volume: None,
+                },
+                target: Template::parse("/config"),
+                read_only: false,
+            },
+            Mount {
+                source: MountSource::HostPath {
+                    path: Template::parse("${CHT_COMPOSE_PATH}"),
+                    volume: None,
+                },
+                target: Template::parse("/docker-compose"),
+                read_only: false,
+            },
         ];
         // The API shows the Upgrade button only when the upgrade service answers.
         if let Some(api) = self.service_named(Component::Api) {
-            self.services.iter_mut().filter(|it| it.name == api).for_each(|it| it.connects_to.push("cht-upgrade-service".to_string()));
+            self.services
+                .iter_mut()
+                .filter(|it| it.name == api)
+                .for_each(|it| it.connects_to.push("cht-upgrade-service".to_string()));
         }
         self.services.push(service);
     }
@@ -956,17 +1425,26 @@ impl<'a> EnvCtx<'a> {
             .layout
             .services
             .iter()
-            .filter(|it| it.file == model::ComposeFile::Core || to_ir_file(it.file) == self.couchdb_file())
+            .filter(|it| {
+                it.file == model::ComposeFile::Core || to_ir_file(it.file) == self.couchdb_file()
+            })
             .map(|it| it.label.as_str())
             .collect();
         let compose = self.compose();
         let mut out = Vec::new();
         for variable in &self.plan.release.layout.variables {
-            let read_by_service = variable.used_by.iter().any(|it| labels.contains(&it.as_str()));
+            let read_by_service = variable
+                .used_by
+                .iter()
+                .any(|it| labels.contains(&it.as_str()));
             // Variables only the upgrade service reads (its paths, the project name) belong
             // to every Compose environment; those of services of the other CouchDB topology
             // do not belong to this one.
-            let only_upgrade_service = variable.used_by.iter().all(|it| it == "cht-upgrade-service") && !variable.used_by.is_empty();
+            let only_upgrade_service = variable
+                .used_by
+                .iter()
+                .all(|it| it == "cht-upgrade-service")
+                && !variable.used_by.is_empty();
             if !read_by_service && !(compose && only_upgrade_service) {
                 continue;
             }
@@ -977,7 +1455,13 @@ impl<'a> EnvCtx<'a> {
                     if label == "cht-upgrade-service" {
                         return compose.then(|| label.clone());
                     }
-                    self.plan.release.layout.services.iter().find(|it| it.label == *label && labels.contains(&label.as_str())).map(|it| it.name.clone())
+                    self.plan
+                        .release
+                        .layout
+                        .services
+                        .iter()
+                        .find(|it| it.label == *label && labels.contains(&label.as_str()))
+                        .map(|it| it.name.clone())
                 })
                 .filter(|it| names.contains(it))
                 .fold(Vec::new(), |mut acc, it| {
@@ -992,7 +1476,10 @@ impl<'a> EnvCtx<'a> {
                 doc: variable.doc.clone(),
                 value,
                 used_by,
-                passed_by_upgrade_service: variable.used_by.iter().any(|it| it == "cht-upgrade-service"),
+                passed_by_upgrade_service: variable
+                    .used_by
+                    .iter()
+                    .any(|it| it == "cht-upgrade-service"),
                 host: HostRole::Cht,
             });
         }
@@ -1004,7 +1491,10 @@ impl<'a> EnvCtx<'a> {
 
     fn setting_value(&self, variable: &model::Variable) -> SettingValue {
         let default = variable.default.clone();
-        let set = |value: String| SettingValue::Set { value, default: variable.default.clone() };
+        let set = |value: String| SettingValue::Set {
+            value,
+            default: variable.default.clone(),
+        };
         if let Some(slot) = variable.secret {
             let template = Template::parse(&format!("${{{}}}", variable.name));
             if let Some(secret) = self.secret_ref(to_ir_slot(slot), &variable.name, template) {
@@ -1054,13 +1544,15 @@ impl<'a> EnvCtx<'a> {
             },
             target: match env.target {
                 model::Target::Compose => ir::Target::Compose,
-                model::Target::Kubernetes(distribution) => ir::Target::Kubernetes(match distribution {
-                    model::Distribution::K3s => ir::Distribution::K3s,
-                    model::Distribution::Eks => ir::Distribution::Eks,
-                    model::Distribution::Gke => ir::Distribution::Gke,
-                    model::Distribution::Aks => ir::Distribution::Aks,
-                    model::Distribution::Generic => ir::Distribution::Generic,
-                }),
+                model::Target::Kubernetes(distribution) => {
+                    ir::Target::Kubernetes(match distribution {
+                        model::Distribution::K3s => ir::Distribution::K3s,
+                        model::Distribution::Eks => ir::Distribution::Eks,
+                        model::Distribution::Gke => ir::Distribution::Gke,
+                        model::Distribution::Aks => ir::Distribution::Aks,
+                        model::Distribution::Generic => ir::Distribution::Generic,
+                    })
+                }
             },
             domain: env.domain.clone(),
             data: match env.data {
@@ -1081,13 +1573,21 @@ impl<'a> EnvCtx<'a> {
                 watchdog_version: WATCHDOG_VERSION.to_string(),
                 targets: vec![format!("https://{}", env.domain)],
                 prometheus_retention_days: 60,
-                grafana_admin: self.secret_ref(ir::SecretSlot::GrafanaAdmin, "GRAFANA_ADMIN_PASSWORD", Template::parse("${GRAFANA_ADMIN_PASSWORD}")),
+                grafana_admin: self.secret_ref(
+                    ir::SecretSlot::GrafanaAdmin,
+                    "GRAFANA_ADMIN_PASSWORD",
+                    Template::parse("${GRAFANA_ADMIN_PASSWORD}"),
+                ),
             }),
             analytics: env.analytics_cht_sync.then(|| ir::Analytics {
                 databases: vec!["medic".to_string()],
                 postgres_db: "cht_sync".to_string(),
                 postgres_schema: "v1".to_string(),
-                postgres_password: self.secret_ref(ir::SecretSlot::Postgres, "POSTGRES_PASSWORD", Template::parse("${POSTGRES_PASSWORD}")),
+                postgres_password: self.secret_ref(
+                    ir::SecretSlot::Postgres,
+                    "POSTGRES_PASSWORD",
+                    Template::parse("${POSTGRES_PASSWORD}"),
+                ),
             }),
             alerting: env.policy.alerting.as_ref().map(|alerting| ir::Alerting {
                 email: alerting.email.clone(),
@@ -1096,15 +1596,28 @@ impl<'a> EnvCtx<'a> {
                     .on
                     .iter()
                     .map(|it| match it {
-                        model::AlertCondition::Downtime { minutes } => ir::AlertCondition::Downtime { minutes: *minutes },
-                        model::AlertCondition::DiskUsed { fraction } => ir::AlertCondition::DiskUsed { percent: fraction * 100.0 },
-                        model::AlertCondition::CertExpiry { days } => ir::AlertCondition::CertExpiry { days: *days },
+                        model::AlertCondition::Downtime { minutes } => {
+                            ir::AlertCondition::Downtime { minutes: *minutes }
+                        }
+                        model::AlertCondition::DiskUsed { fraction } => {
+                            ir::AlertCondition::DiskUsed {
+                                percent: fraction * 100.0,
+                            }
+                        }
+                        model::AlertCondition::CertExpiry { days } => {
+                            ir::AlertCondition::CertExpiry { days: *days }
+                        }
                         model::AlertCondition::BackupFailed => ir::AlertCondition::BackupFailed,
-                        model::AlertCondition::ReplicationLimit => ir::AlertCondition::ReplicationLimit,
+                        model::AlertCondition::ReplicationLimit => {
+                            ir::AlertCondition::ReplicationLimit
+                        }
                     })
                     .collect(),
             }),
-            security: ir::Security { encryption_at_rest: env.policy.encryption_at_rest, admin_from: env.policy.admin_from.clone() },
+            security: ir::Security {
+                encryption_at_rest: env.policy.encryption_at_rest,
+                admin_from: env.policy.admin_from.clone(),
+            },
             restart: self.restart(),
             start_on_boot: env.policy.start_on_boot,
             update_window: env.policy.update_window.clone(),
@@ -1122,7 +1635,14 @@ impl<'a> EnvCtx<'a> {
                     email: it.email.clone(),
                 })
                 .collect(),
-            suppressions: env.allows.iter().map(|it| ir::Suppression { code: it.code.clone(), reason: it.reason.clone() }).collect(),
+            suppressions: env
+                .allows
+                .iter()
+                .map(|it| ir::Suppression {
+                    code: it.code.clone(),
+                    reason: it.reason.clone(),
+                })
+                .collect(),
             infrastructure,
             tls: self.tls,
             backup: self.backup,
@@ -1182,8 +1702,14 @@ fn official_logging() -> ir::Logging {
     ir::Logging {
         driver: "local".to_string(),
         options: vec![
-            ("max-size".to_string(), Template::parse("${LOG_MAX_SIZE:-50m}")),
-            ("max-file".to_string(), Template::parse("${LOG_MAX_FILES:-20}")),
+            (
+                "max-size".to_string(),
+                Template::parse("${LOG_MAX_SIZE:-50m}"),
+            ),
+            (
+                "max-file".to_string(),
+                Template::parse("${LOG_MAX_FILES:-20}"),
+            ),
         ],
     }
 }
@@ -1209,27 +1735,72 @@ fn component_doc(component: Component) -> &'static str {
     }
 }
 
-fn infrastructure(env: &model::Environment, sizing: &ir::Sizing, volumes: &[Volume]) -> ir::Infrastructure {
+fn infrastructure(
+    env: &model::Environment,
+    sizing: &ir::Sizing,
+    volumes: &[Volume],
+) -> ir::Infrastructure {
     let provider = match &env.infra {
         model::Infra::Local => ir::Provider::Local,
-        model::Infra::Aws { region, vpc, zones } => ir::Provider::Aws { region: region.clone(), vpc: vpc.clone(), zones: *zones },
-        model::Infra::Gcp { region, project } => ir::Provider::Gcp { region: region.clone(), project: project.clone() },
-        model::Infra::OnPrem { nodes, cpu, memory, disk } => ir::Provider::OnPrem { nodes: *nodes, cpu: *cpu, memory_bytes: *memory, disk_bytes: *disk },
+        model::Infra::Aws { region, vpc, zones } => ir::Provider::Aws {
+            region: region.clone(),
+            vpc: vpc.clone(),
+            zones: *zones,
+        },
+        model::Infra::Gcp { region, project } => ir::Provider::Gcp {
+            region: region.clone(),
+            project: project.clone(),
+        },
+        model::Infra::OnPrem {
+            nodes,
+            cpu,
+            memory,
+            disk,
+        } => ir::Provider::OnPrem {
+            nodes: *nodes,
+            cpu: *cpu,
+            memory_bytes: *memory,
+            disk_bytes: *disk,
+        },
     };
     let hosts: Vec<ir::Host> = sizing
         .hosts
         .iter()
-        .map(|it| ir::Host { name: it.name.clone(), role: it.role, count: it.count, millicpu: it.millicpu, memory_mib: it.memory_mib, root_disk_gib: it.root_disk_gib })
+        .map(|it| ir::Host {
+            name: it.name.clone(),
+            role: it.role,
+            count: it.count,
+            millicpu: it.millicpu,
+            memory_mib: it.memory_mib,
+            root_disk_gib: it.root_disk_gib,
+        })
         .collect();
-    let host_for = |role: HostRole| hosts.iter().rev().find(|it| it.role == role).map(|it| it.name.clone()).unwrap_or_default();
+    let host_for = |role: HostRole| {
+        hosts
+            .iter()
+            .rev()
+            .find(|it| it.role == role)
+            .map(|it| it.name.clone())
+            .unwrap_or_default()
+    };
     let disks = volumes
         .iter()
         .filter_map(|volume| {
             let size_gib = volume.size_gib?;
-            Some(ir::Disk { name: format!("{}-disk", volume.name), host: host_for(volume.host), volume: volume.name.clone(), size_gib, encrypted: volume.encrypted })
+            Some(ir::Disk {
+                name: format!("{}-disk", volume.name),
+                host: host_for(volume.host),
+                volume: volume.name.clone(),
+                size_gib,
+                encrypted: volume.encrypted,
+            })
         })
         .collect();
-    ir::Infrastructure { provider, hosts, disks }
+    ir::Infrastructure {
+        provider,
+        hosts,
+        disks,
+    }
 }
 
 fn to_ir_file(file: model::ComposeFile) -> ComposeFile {
@@ -1279,14 +1850,20 @@ fn split_colons(text: &str) -> Vec<&str> {
 fn split_last_colon(text: &str) -> (&str, &str) {
     let pieces = split_colons(text);
     match pieces.split_last() {
-        Some((last, _)) if pieces.len() > 1 => (text.get(..text.len() - last.len() - 1).unwrap_or_default(), last),
+        Some((last, _)) if pieces.len() > 1 => (
+            text.get(..text.len() - last.len() - 1).unwrap_or_default(),
+            last,
+        ),
         _ => ("", text),
     }
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
 fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
     if plain {
         word.to_string()
     } else {
@@ -1323,17 +1900,32 @@ mod tests {
 
     #[test]
     fn splits_mounts_and_ports_outside_interpolation() {
-        assert_eq!(split_colons("${COUCHDB_DATA:-./srv}:/opt/couchdb/data"), ["${COUCHDB_DATA:-./srv}", "/opt/couchdb/data"]);
-        assert_eq!(split_colons("cht-ssl:${SSL_VOLUME_MOUNT_PATH:-/etc/nginx/private/}"), ["cht-ssl", "${SSL_VOLUME_MOUNT_PATH:-/etc/nginx/private/}"]);
+        assert_eq!(
+            split_colons("${COUCHDB_DATA:-./srv}:/opt/couchdb/data"),
+            ["${COUCHDB_DATA:-./srv}", "/opt/couchdb/data"]
+        );
+        assert_eq!(
+            split_colons("cht-ssl:${SSL_VOLUME_MOUNT_PATH:-/etc/nginx/private/}"),
+            ["cht-ssl", "${SSL_VOLUME_MOUNT_PATH:-/etc/nginx/private/}"]
+        );
         assert_eq!(split_colons("a:b:ro"), ["a", "b", "ro"]);
-        assert_eq!(split_last_colon("${NGINX_HTTP_PORT:-80}:80"), ("${NGINX_HTTP_PORT:-80}", "80"));
-        assert_eq!(split_last_colon("${A:-127.0.0.1}:${B:-3000}:3000"), ("${A:-127.0.0.1}:${B:-3000}", "3000"));
+        assert_eq!(
+            split_last_colon("${NGINX_HTTP_PORT:-80}:80"),
+            ("${NGINX_HTTP_PORT:-80}", "80")
+        );
+        assert_eq!(
+            split_last_colon("${A:-127.0.0.1}:${B:-3000}:3000"),
+            ("${A:-127.0.0.1}:${B:-3000}", "3000")
+        );
         assert_eq!(split_last_colon("5984"), ("", "5984"));
     }
 
     #[test]
     fn names_and_quotes() {
-        assert_eq!(bucket_name("moh-national", "production"), "moh-national-production-backups");
+        assert_eq!(
+            bucket_name("moh-national", "production"),
+            "moh-national-production-backups"
+        );
         assert_eq!(bucket_name("My Plan!!", "dev_1"), "my-plan-dev-1-backups");
         assert_eq!(shell_quote("cht.example.org"), "cht.example.org");
         assert_eq!(shell_quote("it's"), "'it'\\''s'");

@@ -1,0 +1,310 @@
+//! Writing a build's outputs: atomically, removing what the build no longer produces, and
+//! touching nothing it does not own.
+//!
+//! The build writes the complete new tree into a staging directory beside the output
+//! directory (same parent, so the same file system), carries over every file the previous
+//! build did not write (hard links, so their contents and times are untouched) and, with
+//! `--env`, the previous outputs of the other environments, then swaps the two directories
+//! with two renames. A failure before the swap removes the staging directory and leaves the
+//! output as it was; the swap itself is two `rename` calls, and if the process dies between
+//! them the next build finds the previous output under its backup name and puts it back.
+//!
+//! The files a build owns are listed in `.hostplan-manifest` inside the output directory.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The list of files the last build wrote, relative to the output directory.
+pub const MANIFEST: &str = ".hostplan-manifest";
+
+/// One file to write, relative to the output directory with `/` separators.
+pub struct Output {
+    pub path: String,
+    pub contents: String,
+}
+
+/// What a build changed, for the command's summary.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: Vec<String>,
+}
+
+/// An I/O failure, with the path it concerns.
+#[derive(Debug)]
+pub struct Error {
+    pub path: PathBuf,
+    pub action: &'static str,
+    pub source: io::Error,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot {} `{}`: {}",
+            self.action,
+            self.path.display(),
+            self.source
+        )
+    }
+}
+
+fn fail<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Error + 'a {
+    move |source| Error {
+        path: path.to_path_buf(),
+        action,
+        source,
+    }
+}
+
+/// Writes `outputs` as the new content of `out`. `owned_prefixes`, when given, limits which
+/// previously owned files this build replaces (`--env NAME` gives `NAME/`); the others are kept.
+pub fn write(
+    out: &Path,
+    outputs: &[Output],
+    owned_prefixes: Option<&[String]>,
+) -> Result<Summary, Error> {
+    let parent = out
+        .parent()
+        .filter(|it| !it.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let base = out
+        .file_name()
+        .map(|it| it.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".to_string());
+    recover(&parent, &base, out)?;
+    if let Ok(meta) = fs::symlink_metadata(out) {
+        if !meta.is_dir() {
+            return Err(Error {
+                path: out.to_path_buf(),
+                action: "write into",
+                source: io::Error::other("it exists and is not a directory"),
+            });
+        }
+    }
+    fs::create_dir_all(&parent).map_err(fail("create", &parent))?;
+    let previous = read_manifest(out);
+    let replaced = |path: &str| {
+        owned_prefixes
+            .is_none_or(|prefixes| prefixes.iter().any(|it| path.starts_with(it.as_str())))
+    };
+    let mut kept: Vec<String> = previous
+        .iter()
+        .filter(|it| !replaced(it))
+        .cloned()
+        .collect();
+    for output in outputs {
+        if !is_safe_relative(&output.path) {
+            return Err(Error {
+                path: PathBuf::from(&output.path),
+                action: "write",
+                source: io::Error::other("not a relative path inside the output directory"),
+            });
+        }
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{base}.hostplan-staging-"))
+        .tempdir_in(&parent)
+        .map_err(fail("create a staging directory in", &parent))?;
+    let stage = staging.path();
+    let mut summary = Summary::default();
+    for output in outputs {
+        let target = stage.join(&output.path);
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).map_err(fail("create", dir))?;
+        }
+        let mut file = fs::File::create(&target).map_err(fail("write", &target))?;
+        file.write_all(output.contents.as_bytes())
+            .map_err(fail("write", &target))?;
+        file.sync_all().map_err(fail("write", &target))?;
+        match fs::read(out.join(&output.path)) {
+            Ok(old) if old == output.contents.as_bytes() => summary.unchanged += 1,
+            _ => summary.written += 1,
+        }
+    }
+    let new_paths: Vec<&str> = outputs.iter().map(|it| it.path.as_str()).collect();
+    if out.is_dir() {
+        carry_over(out, stage, Path::new(""), &previous, &kept, &new_paths)?;
+    }
+    for path in &previous {
+        if replaced(path) && !new_paths.contains(&path.as_str()) {
+            summary.removed.push(path.clone());
+        }
+    }
+    let mut manifest: Vec<String> = new_paths.iter().map(|it| it.to_string()).collect();
+    manifest.append(&mut kept);
+    manifest.sort();
+    manifest.dedup();
+    let manifest_text = format!(
+        "# Files written by `hostplan build` into this directory; the next build replaces or removes them.\n# Other files here are left alone.\n{}\n",
+        manifest.join("\n")
+    );
+    let manifest_path = stage.join(MANIFEST);
+    fs::write(&manifest_path, manifest_text).map_err(fail("write", &manifest_path))?;
+    swap(&parent, &base, out, staging)?;
+    Ok(summary)
+}
+
+/// Copies (as hard links) into the staging tree every file of the old output that the build
+/// does not replace: files it never wrote, and with `--env`, other environments' outputs.
+fn carry_over(
+    out: &Path,
+    stage: &Path,
+    rel: &Path,
+    previous: &[String],
+    kept: &[String],
+    new_paths: &[&str],
+) -> Result<(), Error> {
+    let dir = out.join(rel);
+    let entries = fs::read_dir(&dir).map_err(fail("read", &dir))?;
+    let mut names: Vec<fs::DirEntry> = entries.filter_map(Result::ok).collect();
+    names.sort_by_key(|it| it.file_name());
+    for entry in names {
+        let rel_path = rel.join(entry.file_name());
+        let key = rel_path.to_string_lossy().replace('\\', "/");
+        if key == MANIFEST {
+            continue;
+        }
+        let meta = fs::symlink_metadata(entry.path()).map_err(fail("read", &entry.path()))?;
+        let target = stage.join(&rel_path);
+        if meta.is_dir() {
+            if target.exists() && !target.is_dir() {
+                return Err(conflict(&out.join(&rel_path)));
+            }
+            carry_over(out, stage, &rel_path, previous, kept, new_paths)?;
+            // Directories are created for the files they hold; an empty directory is the
+            // user's (the build writes none), so it is kept too.
+            let empty = fs::read_dir(entry.path())
+                .map(|mut it| it.next().is_none())
+                .unwrap_or(false);
+            if empty {
+                fs::create_dir_all(&target).map_err(fail("create", &target))?;
+            }
+            continue;
+        }
+        let owned = previous.contains(&key);
+        let keep = !owned || kept.contains(&key);
+        if !keep {
+            continue;
+        }
+        if new_paths.contains(&key.as_str()) {
+            // A file the previous build did not write sits where this build writes one.
+            return Err(conflict(&out.join(&rel_path)));
+        }
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir).map_err(fail("create", dir))?;
+        }
+        link_or_copy(&entry.path(), &target, &meta)?;
+    }
+    Ok(())
+}
+
+fn conflict(path: &Path) -> Error {
+    Error {
+        path: path.to_path_buf(),
+        action: "replace",
+        source: io::Error::other("the build would overwrite it, but the previous build did not write it; move it away or choose another --out"),
+    }
+}
+
+fn link_or_copy(from: &Path, to: &Path, meta: &fs::Metadata) -> Result<(), Error> {
+    if meta.file_type().is_symlink() {
+        let link = fs::read_link(from).map_err(fail("read", from))?;
+        return make_symlink(&link, to);
+    }
+    if fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    fs::copy(from, to).map(|_| ()).map_err(fail("copy", from))
+}
+
+#[cfg(unix)]
+fn make_symlink(link: &Path, to: &Path) -> Result<(), Error> {
+    std::os::unix::fs::symlink(link, to).map_err(fail("create", to))
+}
+
+#[cfg(not(unix))]
+fn make_symlink(link: &Path, to: &Path) -> Result<(), Error> {
+    fs::copy(link, to).map(|_| ()).map_err(fail("copy", link))
+}
+
+/// Replaces `out` with the staging directory.
+fn swap(parent: &Path, base: &str, out: &Path, staging: tempfile::TempDir) -> Result<(), Error> {
+    let stage = staging.keep();
+    if !out.exists() {
+        return fs::rename(&stage, out).map_err(|source| {
+            let _ = fs::remove_dir_all(&stage);
+            Error {
+                path: out.to_path_buf(),
+                action: "create",
+                source,
+            }
+        });
+    }
+    let backup = parent.join(format!(".{base}.hostplan-previous"));
+    if backup.exists() {
+        fs::remove_dir_all(&backup).map_err(fail("remove", &backup))?;
+    }
+    if let Err(source) = fs::rename(out, &backup) {
+        let _ = fs::remove_dir_all(&stage);
+        return Err(Error {
+            path: out.to_path_buf(),
+            action: "replace",
+            source,
+        });
+    }
+    if let Err(source) = fs::rename(&stage, out) {
+        // Put the previous output back; the new one is lost, the old one intact.
+        let _ = fs::rename(&backup, out);
+        let _ = fs::remove_dir_all(&stage);
+        return Err(Error {
+            path: out.to_path_buf(),
+            action: "replace",
+            source,
+        });
+    }
+    fs::remove_dir_all(&backup).map_err(fail("remove", &backup))
+}
+
+/// Undoes what an interrupted build left: a previous output moved aside but not replaced is
+/// put back, and staging directories of dead builds are removed.
+fn recover(parent: &Path, base: &str, out: &Path) -> Result<(), Error> {
+    let backup = parent.join(format!(".{base}.hostplan-previous"));
+    if backup.is_dir() && !out.exists() {
+        fs::rename(&backup, out).map_err(fail("restore", &backup))?;
+    }
+    let Ok(entries) = fs::read_dir(parent) else {
+        return Ok(());
+    };
+    let prefix = format!(".{base}.hostplan-staging-");
+    for entry in entries.filter_map(Result::ok) {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(())
+}
+
+fn read_manifest(out: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|it| !it.is_empty() && !it.starts_with('#'))
+        .filter(|it| is_safe_relative(it))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A relative path of normal components only: no `..`, no root, no drive.
+fn is_safe_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|it| matches!(it, std::path::Component::Normal(_)))
+}
