@@ -7,6 +7,7 @@
 mod build;
 mod commands;
 mod fs;
+mod outputs;
 
 use std::io::Write;
 
@@ -36,11 +37,7 @@ impl Default for StdIo {
     fn default() -> StdIo {
         use std::io::IsTerminal;
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        StdIo {
-            stdout: std::io::stdout(),
-            stderr: std::io::stderr(),
-            color,
-        }
+        StdIo { stdout: std::io::stdout(), stderr: std::io::stderr(), color }
     }
 }
 
@@ -64,11 +61,7 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "hostplan",
-    version,
-    about = "A compiler for hosting plans of the Community Health Toolkit"
-)]
+#[command(name = "hostplan", version, about = "A compiler for hosting plans of the Community Health Toolkit")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -149,17 +142,9 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
             let rendered = error.render().to_string();
-            let stream = if error.use_stderr() {
-                io.stderr()
-            } else {
-                io.stdout()
-            };
+            let stream = if error.use_stderr() { io.stderr() } else { io.stdout() };
             let _ = stream.write_all(rendered.as_bytes());
             return code;
         }
@@ -167,20 +152,8 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     match cli.command {
         Command::Check { plan, format } => commands::check(&plan, format, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
-        Command::Build {
-            plan,
-            out,
-            env,
-            format,
-        } => commands::build(&plan, &out, env.as_deref(), format, io),
-        Command::Graph { plan, env, format } => {
-            let format = match format {
-                GraphFormat::Dot => hostplan_core::graph::Format::Dot,
-                GraphFormat::Mermaid => hostplan_core::graph::Format::Mermaid,
-                GraphFormat::Json => hostplan_core::graph::Format::Json,
-            };
-            commands::graph(&plan, env.as_deref(), format, io)
-        }
+        Command::Build { plan, out, env, format } => outputs::build(&plan, &out, env.as_deref(), format, io),
+        Command::Graph { plan, env, format } => outputs::graph(&plan, env.as_deref(), format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
     }
 }

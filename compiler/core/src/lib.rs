@@ -9,10 +9,10 @@ pub mod graph;
 pub mod interpolation;
 pub mod ir;
 pub mod lower;
-pub mod model;
 pub mod modules;
 pub mod schema;
 mod suggest;
+pub mod model;
 
 use std::sync::Arc;
 
@@ -35,11 +35,7 @@ impl Analysis {
 }
 
 /// Loads, checks and models a plan. `Err` only when the entry file cannot be read.
-pub fn analyze(
-    loader: &dyn modules::SourceLoader,
-    entry: &str,
-    cache: &mut modules::ParseCache,
-) -> Result<Analysis, String> {
+pub fn analyze(loader: &dyn modules::SourceLoader, entry: &str, cache: &mut modules::ParseCache) -> Result<Analysis, String> {
     let mut workspace = modules::load(loader, entry, cache)?;
     let checked = check::check(&workspace);
     let mut diagnostics = std::mem::take(&mut workspace.diagnostics);
@@ -53,47 +49,21 @@ pub fn analyze(
     // A model built from a plan with errors is kept for the editor, but backends only ever
     // see a plan without errors.
     let _ = syntax_or_check_errors;
-    Ok(Analysis {
-        workspace,
-        checked,
-        plan,
-        diagnostics,
-    })
+    Ok(Analysis { workspace, checked, plan, diagnostics })
 }
 
 /// Warns about secrets and policies of the user's files that nothing uses.
-fn report_unused(
-    workspace: &modules::Workspace,
-    checked: &check::Checked,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn report_unused(workspace: &modules::Workspace, checked: &check::Checked, diagnostics: &mut Vec<Diagnostic>) {
     for (idx, decl) in checked.decls.iter().enumerate() {
-        let is_user = workspace
-            .modules
-            .get(decl.module.0 as usize)
-            .is_some_and(|it| !it.is_std);
+        let is_user = workspace.modules.get(decl.module.0 as usize).is_some_and(|it| !it.is_std);
         let used = checked.uses.get(idx).copied().unwrap_or(0) > 0;
-        let bound_by_name = decl.kind == schema::DeclKind::Secret
-            && model::SecretSlot::from_name(&decl.name).is_some();
-        if !is_user
-            || used
-            || bound_by_name
-            || !matches!(
-                decl.kind,
-                schema::DeclKind::Secret | schema::DeclKind::Policy
-            )
-        {
+        let bound_by_name = decl.kind == schema::DeclKind::Secret && model::SecretSlot::from_name(&decl.name).is_some();
+        if !is_user || used || bound_by_name || !matches!(decl.kind, schema::DeclKind::Secret | schema::DeclKind::Policy) {
             continue;
         }
         diagnostics.push(
-            Diagnostic::warning(
-                &codes::W0001,
-                format!("{} `{}` is never used", decl.kind.noun(), decl.name),
-                Label::new(decl.name_span, "declared here"),
-            )
-            .with_help(format!(
-                "remove it, or refer to it where it was meant to be used"
-            )),
+            Diagnostic::warning(&codes::W0001, format!("{} `{}` is never used", decl.kind.noun(), decl.name), Label::new(decl.name_span, "declared here"))
+                .with_help(format!("remove it, or refer to it where it was meant to be used")),
         );
     }
 }
@@ -106,10 +76,6 @@ pub struct MemoryLoader {
 
 impl modules::SourceLoader for MemoryLoader {
     fn load(&self, path: &str) -> Result<Arc<str>, String> {
-        self.files
-            .iter()
-            .find(|(it, _)| it == path)
-            .map(|(_, text)| text.clone())
-            .ok_or_else(|| "no such file".to_string())
+        self.files.iter().find(|(it, _)| it == path).map(|(_, text)| text.clone()).ok_or_else(|| "no such file".to_string())
     }
 }
