@@ -1,6 +1,5 @@
 //! The commands that produce outputs: `hostplan build` and `hostplan graph`.
 
-use std::io::Write;
 use std::path::Path;
 
 use hostplan_core::Analysis;
