@@ -1,1 +1,3 @@
 //! Shared helpers for the cross-crate test suites.
+
+pub mod validate;

@@ -9,6 +9,7 @@
 
 pub mod compose;
 pub mod doc;
+pub mod hcl;
 pub mod header;
 pub mod yaml;
 
