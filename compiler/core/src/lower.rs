@@ -730,7 +730,7 @@ impl<'a> EnvCtx<'a> {
             "trap exit TERM".to_string(),
             "while :; do".to_string(),
             format!(
-                "  certbot certonly --webroot -w /etc/nginx/private/certbot/ --deploy-hook /etc/nginx/private/deploy.sh --domain {} --key-type rsa --agree-tos --non-interactive --keep-until-expiring {account}",
+                "  if ! certbot certonly --webroot -w /etc/nginx/private/certbot/ --deploy-hook /etc/nginx/private/deploy.sh --domain {} --key-type rsa --agree-tos --non-interactive --keep-until-expiring {account}; then sleep 300 & wait $!; continue; fi",
                 shell_quote(domain)
             ),
             format!(
@@ -762,7 +762,9 @@ impl<'a> EnvCtx<'a> {
                 read_only: false,
             },
         ];
-        service.depends_on = vec![nginx];
+        // nginx lives in cht-core.yml; a `depends_on` across files would make this file
+        // invalid on its own, so certbot retries until nginx serves the webroot instead.
+        service.connects_to = vec![nginx];
         self.services.push(service);
         self.volumes.push(Volume {
             name: "certbot-state".to_string(),
@@ -1107,7 +1109,8 @@ impl<'a> EnvCtx<'a> {
             value: EnvValue::Literal("medic".to_string()),
         });
         couch2pg.env = env;
-        couch2pg.depends_on = vec!["postgres".to_string(), haproxy.clone()];
+        // HAProxy is in cht-core.yml; only dependencies inside this file are `depends_on`.
+        couch2pg.depends_on = vec!["postgres".to_string()];
         couch2pg.connects_to = vec!["postgres".to_string(), haproxy];
         let mut dbt = self.extra_service(
             "dbt",
