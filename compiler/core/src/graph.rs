@@ -215,15 +215,15 @@ fn add_environment(graph: &mut DiGraph<Resource, EdgeKind>, env: &Environment) {
             edges.push((disk_idx, host, EdgeKind::StoredOn));
         }
     }
-    // One edge per pair: starting after a service implies needing it, so that reason wins.
-    let mut seen: Vec<(NodeIndex, NodeIndex)> = Vec::new();
-    edges.sort_by_key(|(from, to, kind)| (*from, *kind, *to));
-    for (from, to, kind) in edges {
-        if seen.contains(&(from, to)) {
+    // One edge per pair and reason: `nginx -> api` is both a start dependency and the
+    // request path, and the graph shows both.
+    let mut seen: Vec<(NodeIndex, NodeIndex, EdgeKind)> = Vec::new();
+    for edge in edges {
+        if seen.contains(&edge) {
             continue;
         }
-        seen.push((from, to));
-        graph.add_edge(from, to, kind);
+        seen.push(edge);
+        graph.add_edge(edge.0, edge.1, edge.2);
     }
 }
 
