@@ -61,7 +61,11 @@ policy hosted extends policies.production {
     );
     for idx in 0..n {
         let nodes = if idx % 3 == 2 { 3 } else { 1 };
-        let extras = if idx % 5 == 4 { "  monitor   = watchdog\n  analytics = cht_sync\n" } else { "" };
+        let extras = if idx % 5 == 4 {
+            "  monitor   = watchdog\n  analytics = cht_sync\n"
+        } else {
+            ""
+        };
         text.push_str(&format!(
             "\nenvironment site{idx} {{\n  kind   = production\n  target = compose\n  infra  = onprem {{ nodes = 1, cpu = 8, memory = 16GiB, disk = 500GiB }}\n  domain = \"site{idx}.example.org\"\n  data   = real\n  couchdb {{ nodes = {nodes} }}\n{extras}  policy = hosted\n}}\n"
         ));
@@ -85,10 +89,21 @@ fn format(duration: Duration) -> String {
 
 /// Runs `hostplan build` in-process `runs` times and returns the median.
 fn in_process(plan: &Path, out: &Path, runs: usize) -> Duration {
-    let argv: Vec<String> = ["hostplan", "build", &plan.to_string_lossy(), "--out", &out.to_string_lossy()].iter().map(|it| it.to_string()).collect();
+    let argv: Vec<String> = [
+        "hostplan",
+        "build",
+        &plan.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ]
+    .iter()
+    .map(|it| it.to_string())
+    .collect();
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let mut io = Quiet { sink: std::io::sink() };
+        let mut io = Quiet {
+            sink: std::io::sink(),
+        };
         let start = Instant::now();
         let code = hostplan_cli::run(&argv, &mut io);
         samples.push(start.elapsed());
@@ -106,13 +121,24 @@ fn phases(runs: usize) {
     let mut emit = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
-        let analysis = hostplan_core::analyze(&loader, "plan.hplan", &mut hostplan_core::modules::ParseCache::default()).expect("loads");
+        let analysis = hostplan_core::analyze(
+            &loader,
+            "plan.hplan",
+            &mut hostplan_core::modules::ParseCache::default(),
+        )
+        .expect("loads");
         analyze.push(start.elapsed());
         let start = Instant::now();
         let (program, _) = hostplan_core::lower::lower(analysis.plan.as_ref().expect("a model"));
         lower.push(start.elapsed());
         let start = Instant::now();
-        let files = hostplan_codegen::emit(&program, &hostplan_codegen::EmitOptions { plan_path: "plan.hplan".to_string() }, None);
+        let files = hostplan_codegen::emit(
+            &program,
+            &hostplan_codegen::EmitOptions {
+                plan_path: "plan.hplan".to_string(),
+            },
+            None,
+        );
         emit.push(start.elapsed());
         assert!(!files.is_empty());
     }
@@ -128,7 +154,10 @@ fn main() {
     phases(200);
     let temp = tempfile::tempdir().expect("a temporary directory");
     println!("whole pipeline in-process (parse, check, lower, emit, atomic write), median:");
-    println!("{:>14} {:>10} {:>12} {:>16}", "environments", "files", "median", "per environment");
+    println!(
+        "{:>14} {:>10} {:>12} {:>16}",
+        "environments", "files", "median", "per environment"
+    );
     let mut per_env = Vec::new();
     for (n, runs) in [(1, 200), (10, 60), (100, 15), (1000, 7)] {
         let dir = temp.path().join(format!("plan{n}"));
@@ -137,13 +166,24 @@ fn main() {
         std::fs::write(&plan, generated_plan(n)).expect("write the plan");
         let out = temp.path().join(format!("out{n}"));
         let time = in_process(&plan, &out, runs);
-        let files = walkdir::WalkDir::new(&out).into_iter().filter_map(Result::ok).filter(|it| it.file_type().is_file()).count();
+        let files = walkdir::WalkDir::new(&out)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|it| it.file_type().is_file())
+            .count();
         let each = time / n as u32;
         per_env.push(each);
-        println!("{n:>14} {files:>10} {:>12} {:>16}", format(time), format(each));
+        println!(
+            "{n:>14} {files:>10} {:>12} {:>16}",
+            format(time),
+            format(each)
+        );
     }
     if let (Some(first), Some(last)) = (per_env.get(1), per_env.last()) {
-        println!("time per environment at 1,000 / at 10: {:.2}", last.as_secs_f64() / first.as_secs_f64().max(1e-12));
+        println!(
+            "time per environment at 1,000 / at 10: {:.2}",
+            last.as_secs_f64() / first.as_secs_f64().max(1e-12)
+        );
     }
 
     let binary = env!("CARGO_BIN_EXE_hostplan");
@@ -153,7 +193,12 @@ fn main() {
     for _ in 0..100 {
         let start = Instant::now();
         let status = std::process::Command::new(binary)
-            .args(["build", &national.to_string_lossy(), "--out", &out.to_string_lossy()])
+            .args([
+                "build",
+                &national.to_string_lossy(),
+                "--out",
+                &out.to_string_lossy(),
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()
@@ -161,5 +206,8 @@ fn main() {
         samples.push(start.elapsed());
         assert!(status.success());
     }
-    println!("national example, `hostplan build` as a separate process, median of 100: {}", format(median(samples)));
+    println!(
+        "national example, `hostplan build` as a separate process, median of 100: {}",
+        format(median(samples))
+    );
 }

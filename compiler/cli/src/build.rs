@@ -132,7 +132,8 @@ pub fn write(
             continue;
         }
         let mut file = fs::File::create(&target).map_err(fail("write", &target))?;
-        file.write_all(output.contents.as_bytes()).map_err(fail("write", &target))?;
+        file.write_all(output.contents.as_bytes())
+            .map_err(fail("write", &target))?;
         if unchanged {
             summary.unchanged += 1;
         } else {
@@ -168,8 +169,17 @@ fn manifest_text(paths: &[String]) -> String {
 
 /// When the output already holds exactly these files with these bytes and nothing stale, the
 /// build has nothing to do and does not touch the directory at all.
-fn up_to_date(out: &Path, outputs: &[Output], previous: &[String], kept: &[String]) -> Option<Summary> {
-    let mut manifest: Vec<String> = outputs.iter().map(|it| it.path.clone()).chain(kept.iter().cloned()).collect();
+fn up_to_date(
+    out: &Path,
+    outputs: &[Output],
+    previous: &[String],
+    kept: &[String],
+) -> Option<Summary> {
+    let mut manifest: Vec<String> = outputs
+        .iter()
+        .map(|it| it.path.clone())
+        .chain(kept.iter().cloned())
+        .collect();
     manifest.sort();
     manifest.dedup();
     let mut expected = previous.to_vec();
@@ -185,7 +195,11 @@ fn up_to_date(out: &Path, outputs: &[Output], previous: &[String], kept: &[Strin
             return None;
         }
     }
-    Some(Summary { written: 0, unchanged: outputs.len(), removed: Vec::new() })
+    Some(Summary {
+        written: 0,
+        unchanged: outputs.len(),
+        removed: Vec::new(),
+    })
 }
 
 /// Copies (as hard links) into the staging tree every file of the old output that the build

@@ -1448,7 +1448,8 @@ impl<'a> EnvCtx<'a> {
                 .iter()
                 .all(|it| it == "cht-upgrade-service")
                 && !variable.used_by.is_empty();
-            if !read_by_service && !(compose && only_upgrade_service) {
+            let wanted = read_by_service || (compose && only_upgrade_service);
+            if !wanted {
                 continue;
             }
             let used_by: Vec<String> = variable
@@ -1876,7 +1877,7 @@ fn shell_quote(word: &str) -> String {
 
 /// A restic duration (`35d`, `36h`) covering at least `secs`.
 fn restic_duration(secs: u64) -> String {
-    if secs % 86_400 == 0 {
+    if secs.checked_rem(86_400) == Some(0) {
         format!("{}d", secs / 86_400)
     } else {
         format!("{}h", secs.div_ceil(3600))

@@ -317,7 +317,7 @@ fn limits(service: &Service, group: Group) -> Map {
 
 /// Docker's memory spelling: `1G` for whole GiB, `512M` otherwise.
 fn memory(mib: u64) -> String {
-    if mib % 1024 == 0 {
+    if mib.checked_rem(1024) == Some(0) {
         format!("{}G", mib / 1024)
     } else {
         format!("{mib}M")

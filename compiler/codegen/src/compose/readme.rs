@@ -8,13 +8,21 @@
 
 use std::fmt::Write;
 
-use hostplan_core::ir::{self, AlertCondition, BackupTarget, Environment, Group, HostRole, SettingValue, TlsMode, VolumeKind};
+use hostplan_core::ir::{
+    self, AlertCondition, BackupTarget, Environment, Group, HostRole, SettingValue, TlsMode,
+    VolumeKind,
+};
 
 use crate::compose::env_file::how_to_create;
 use crate::{header, EmitOptions};
 
 /// Renders the README; `files` are the environment's other outputs, relative to its directory.
-pub fn render(program: &ir::Program, env: &Environment, files: &[String], options: &EmitOptions) -> String {
+pub fn render(
+    program: &ir::Program,
+    env: &Environment,
+    files: &[String],
+    options: &EmitOptions,
+) -> String {
     let mut out = String::with_capacity(8 * 1024);
     out.push_str(&header::html_comment(&options.plan_path));
     summary(&mut out, program, env);
@@ -32,7 +40,11 @@ pub fn render(program: &ir::Program, env: &Environment, files: &[String], option
 }
 
 fn summary(out: &mut String, program: &ir::Program, env: &Environment) {
-    let _ = writeln!(out, "# Environment `{}`: CHT {} on Docker Compose\n", env.name, env.release.version);
+    let _ = writeln!(
+        out,
+        "# Environment `{}`: CHT {} on Docker Compose\n",
+        env.name, env.release.version
+    );
     let _ = writeln!(
         out,
         "Plan `{}` ({}). This directory holds everything needed to run this environment on one Docker host.",
@@ -44,26 +56,52 @@ fn summary(out: &mut String, program: &ir::Program, env: &Environment) {
         hostplan_core::lower::HOST_ROOT
     );
     let couchdb = if env.couchdb_nodes > 1 {
-        format!("a cluster of {} nodes on this host (`{}`)", env.couchdb_nodes, env.couchdb_file().file_name())
+        format!(
+            "a cluster of {} nodes on this host (`{}`)",
+            env.couchdb_nodes,
+            env.couchdb_file().file_name()
+        )
     } else {
         "one node (`cht-couchdb.yml`)".to_string()
     };
     let tls = match env.tls.mode {
-        TlsMode::Acme => format!("Let's Encrypt (certbot), renewed {} days before expiry", env.tls.renew_before_days),
+        TlsMode::Acme => format!(
+            "Let's Encrypt (certbot), renewed {} days before expiry",
+            env.tls.renew_before_days
+        ),
         TlsMode::OwnCert => "your own certificate, copied into the `cht-ssl` volume".to_string(),
         TlsMode::SelfSigned => "self-signed (development only)".to_string(),
-        TlsMode::Managed => "terminated by the cloud load balancer in front of the host".to_string(),
+        TlsMode::Managed => {
+            "terminated by the cloud load balancer in front of the host".to_string()
+        }
     };
     let backups = match &env.backup {
-        Some(it) => format!("every {}, kept {}, encrypted{}", duration(it.every_secs), duration(it.keep_secs), if it.offsite { ", offsite" } else { "" }),
+        Some(it) => format!(
+            "every {}, kept {}, encrypted{}",
+            duration(it.every_secs),
+            duration(it.keep_secs),
+            if it.offsite { ", offsite" } else { "" }
+        ),
         None => "none".to_string(),
     };
     let monitoring = match &env.monitoring {
         Some(it) => format!("CHT Watchdog {} on a separate host", it.watchdog_version),
         None => "none".to_string(),
     };
-    let analytics = if env.analytics.is_some() { "CHT Sync into PostgreSQL (`compose/hostplan-cht-sync.yml`)" } else { "none" };
-    let restart = format!("`{}`{}", env.restart.compose(), if env.start_on_boot { ", and Docker starts when the host boots" } else { "" });
+    let analytics = if env.analytics.is_some() {
+        "CHT Sync into PostgreSQL (`compose/hostplan-cht-sync.yml`)"
+    } else {
+        "none"
+    };
+    let restart = format!(
+        "`{}`{}",
+        env.restart.compose(),
+        if env.start_on_boot {
+            ", and Docker starts when the host boots"
+        } else {
+            ""
+        }
+    );
     out.push_str("| | |\n| --- | --- |\n");
     let mut rows: Vec<(&str, String)> = vec![
         ("kind", env.kind.name().to_string()),
@@ -97,7 +135,11 @@ fn files_section(out: &mut String, env: &Environment, files: &[String]) {
 fn host_section(out: &mut String, env: &Environment) {
     out.push_str("## Host\n\n");
     for host in &env.infrastructure.hosts {
-        let name = if host.role == HostRole::Monitoring { format!("{} (monitoring, a separate host)", host.name) } else { host.name.clone() };
+        let name = if host.role == HostRole::Monitoring {
+            format!("{} (monitoring, a separate host)", host.name)
+        } else {
+            host.name.clone()
+        };
         let _ = writeln!(
             out,
             "- **{name}**: {} × {} CPU, {} GiB RAM, {} GiB disk.",
@@ -108,7 +150,17 @@ fn host_section(out: &mut String, env: &Environment) {
         );
     }
     for disk in &env.infrastructure.disks {
-        let _ = writeln!(out, "- Data: `{}` needs {} GiB{}.", disk.volume, disk.size_gib, if disk.encrypted { ", on an encrypted disk" } else { "" });
+        let _ = writeln!(
+            out,
+            "- Data: `{}` needs {} GiB{}.",
+            disk.volume,
+            disk.size_gib,
+            if disk.encrypted {
+                ", on an encrypted disk"
+            } else {
+                ""
+            }
+        );
     }
     let _ = writeln!(out, "\nSizes are {}.", env.sizing.source.describe());
     if env.security.encryption_at_rest {
@@ -128,7 +180,10 @@ fn host_section(out: &mut String, env: &Environment) {
 fn deploy_section(out: &mut String, program: &ir::Program, env: &Environment) {
     let root = hostplan_core::lower::HOST_ROOT;
     out.push_str("## Deploy, step by step\n\n");
-    let _ = writeln!(out, "1. Copy this directory to the host as `{root}`:\n   `rsync -a ./ HOST:{root}/`");
+    let _ = writeln!(
+        out,
+        "1. Copy this directory to the host as `{root}`:\n   `rsync -a ./ HOST:{root}/`"
+    );
     if env.start_on_boot {
         out.push_str("1. Make Docker start when the host boots, so CHT comes back after a power failure:\n   `sudo systemctl enable --now docker`\n");
     }
@@ -137,15 +192,21 @@ fn deploy_section(out: &mut String, program: &ir::Program, env: &Environment) {
         .iter()
         .filter(|it| it.host == HostRole::Cht)
         .filter_map(|volume| match &volume.kind {
-            VolumeKind::HostDirectory { variable, .. } => match env.setting(variable).map(|it| &it.value) {
-                Some(SettingValue::HostPath { example }) => Some(example.clone()),
-                _ => None,
-            },
+            VolumeKind::HostDirectory { variable, .. } => {
+                match env.setting(variable).map(|it| &it.value) {
+                    Some(SettingValue::HostPath { example }) => Some(example.clone()),
+                    _ => None,
+                }
+            }
             VolumeKind::Managed => None,
         })
         .collect();
     if !data_dirs.is_empty() {
-        let _ = writeln!(out, "1. Create the data directories:\n   `sudo mkdir -p {}`", data_dirs.join(" "));
+        let _ = writeln!(
+            out,
+            "1. Create the data directories:\n   `sudo mkdir -p {}`",
+            data_dirs.join(" ")
+        );
     }
     out.push_str("1. Create the settings file from the example, readable only by its owner:\n   `cp .env.example upgrade-service/.env && chmod 600 upgrade-service/.env`\n");
     out.push_str("1. Fill in `upgrade-service/.env`:\n");
@@ -154,11 +215,22 @@ fn deploy_section(out: &mut String, program: &ir::Program, env: &Environment) {
     for setting in env.settings.iter().filter(|it| it.host == HostRole::Cht) {
         match &setting.value {
             SettingValue::Secret(secret) => {
-                let how = env.secret(secret.slot).map(how_to_create).unwrap_or_default();
-                lines.push(format!("`{}`: secret `{}`: {how}", setting.name, secret.secret));
+                let how = env
+                    .secret(secret.slot)
+                    .map(how_to_create)
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "`{}`: secret `{}`: {how}",
+                    setting.name, secret.secret
+                ));
             }
-            SettingValue::OperatorSecret { how } | SettingValue::Create { how } => others.push(format!("`{}`: {}", setting.name, how.trim_end_matches('.'))),
-            SettingValue::HostPath { example } => others.push(format!("`{}`: keep `{example}` or set the path you chose", setting.name)),
+            SettingValue::OperatorSecret { how } | SettingValue::Create { how } => {
+                others.push(format!("`{}`: {}", setting.name, how.trim_end_matches('.')))
+            }
+            SettingValue::HostPath { example } => others.push(format!(
+                "`{}`: keep `{example}` or set the path you chose",
+                setting.name
+            )),
             SettingValue::Default(_) | SettingValue::Set { .. } => {}
         }
     }
@@ -167,14 +239,32 @@ fn deploy_section(out: &mut String, program: &ir::Program, env: &Environment) {
     }
     out.push_str("   Keep a copy of the filled-in file in the team's password manager: a restore needs the same password, secret and uuid.\n");
     let _ = writeln!(out, "1. Start the CHT upgrade service; it starts every file in `compose/`:\n   `cd {root}/upgrade-service && docker compose up --detach`");
-    let cht_services: Vec<&ir::Service> = env.services.iter().filter(|it| it.host == HostRole::Cht).collect();
+    let cht_services: Vec<&ir::Service> = env
+        .services
+        .iter()
+        .filter(|it| it.host == HostRole::Cht)
+        .collect();
     let containers: Vec<String> = cht_services
         .iter()
-        .map(|it| if it.group == Group::UpgradeService { format!("`upgrade-service-{}-1`", it.name) } else { format!("`cht-{}-1`", it.name) })
+        .map(|it| {
+            if it.group == Group::UpgradeService {
+                format!("`upgrade-service-{}-1`", it.name)
+            } else {
+                format!("`cht-{}-1`", it.name)
+            }
+        })
         .collect();
     let graph = hostplan_core::graph::build(program, Some(&env.name));
-    let order: Vec<&str> = graph.start_order(&env.name).into_iter().filter(|name| cht_services.iter().any(|it| it.name == *name)).collect();
-    let _ = writeln!(out, "1. Check that these containers run (`docker ps`): {}.", containers.join(", "));
+    let order: Vec<&str> = graph
+        .start_order(&env.name)
+        .into_iter()
+        .filter(|name| cht_services.iter().any(|it| it.name == *name))
+        .collect();
+    let _ = writeln!(
+        out,
+        "1. Check that these containers run (`docker ps`): {}.",
+        containers.join(", ")
+    );
     let _ = writeln!(out, "   They start in this order: {}.", order.join(", "));
     match env.tls.mode {
         TlsMode::Acme => {
@@ -190,7 +280,11 @@ fn deploy_section(out: &mut String, program: &ir::Program, env: &Environment) {
         TlsMode::SelfSigned => out.push_str("1. nginx uses a self-signed certificate: browsers and phones will warn. This is for development only.\n"),
         TlsMode::Managed => out.push_str("1. Point the cloud load balancer, which holds the managed certificate, at ports 80 and 443 of this host.\n"),
     }
-    let _ = writeln!(out, "1. Open {} and log in as the CouchDB admin (`COUCHDB_USER`, default `admin`).\n", env.url());
+    let _ = writeln!(
+        out,
+        "1. Open {} and log in as the CouchDB admin (`COUCHDB_USER`, default `admin`).\n",
+        env.url()
+    );
 }
 
 fn backup_section(out: &mut String, env: &Environment) {
@@ -207,7 +301,11 @@ fn backup_section(out: &mut String, env: &Environment) {
         BackupTarget::LocalVolume { volume } => {
             format!("The copies stay on this host, in the volume `{volume}`: they protect against mistakes and corruption, not against losing the host.")
         }
-        BackupTarget::Bucket { provider, region, bucket } => {
+        BackupTarget::Bucket {
+            provider,
+            region,
+            bucket,
+        } => {
             format!("The copies go to the {provider} bucket `{bucket}` in `{region}`; create it (versioned, not public) before the first backup.")
         }
         BackupTarget::OperatorProvided { example } => {
@@ -218,23 +316,42 @@ fn backup_section(out: &mut String, env: &Environment) {
     out.push_str("A backup is not working until a restore has been tested: restore into a scratch directory now and then with\n");
     out.push_str("`docker compose -p cht --env-file upgrade-service/.env -f compose/hostplan-backup.yml run --rm -v /tmp/restore:/restore --entrypoint restic backup restore latest --target /restore`\n");
     out.push_str("and compare it with the live data. To restore for real, stop CHT, restore the CouchDB data directory and `local.d`, put the restored `cht.env` values back in `upgrade-service/.env`, and start again.\n");
-    if env.alerting.as_ref().is_some_and(|it| it.on.contains(&AlertCondition::BackupFailed)) {
+    if env
+        .alerting
+        .as_ref()
+        .is_some_and(|it| it.on.contains(&AlertCondition::BackupFailed))
+    {
         out.push_str("The plan asks for an alert when a backup fails: the backup service reports failures in its log (`docker logs cht-backup-1`) but Hostplan does not yet route that to an alert channel.\n");
     }
     out.push('\n');
 }
 
 fn monitoring_section(out: &mut String, env: &Environment) {
-    let Some(monitoring) = &env.monitoring else { return };
-    let contact_points = env.alerting.as_ref().is_some_and(|it| !it.email.is_empty() || !it.webhook.is_empty());
+    let Some(monitoring) = &env.monitoring else {
+        return;
+    };
+    let contact_points = env
+        .alerting
+        .as_ref()
+        .is_some_and(|it| !it.email.is_empty() || !it.webhook.is_empty());
     out.push_str("## Monitoring\n\nCHT Watchdog must run on another host than the instance it watches. On the monitoring host:\n\n");
-    let _ = writeln!(out, "1. `git clone --branch {} https://github.com/medic/cht-watchdog.git && cd cht-watchdog`", monitoring.watchdog_version);
+    let _ = writeln!(
+        out,
+        "1. `git clone --branch {} https://github.com/medic/cht-watchdog.git && cd cht-watchdog`",
+        monitoring.watchdog_version
+    );
     let _ = writeln!(
         out,
         "1. Copy `watchdog/cht-instances.yml` over the checkout's `cht-instances.yml`{}.",
-        if contact_points { ", and `watchdog/grafana/provisioning/alerting/hostplan-contact-points.yml` into `grafana/provisioning/alerting/`" } else { "" }
+        if contact_points {
+            ", and `watchdog/grafana/provisioning/alerting/hostplan-contact-points.yml` into `grafana/provisioning/alerting/`"
+        } else {
+            ""
+        }
     );
-    out.push_str("1. `cp watchdog/.env.example .env`, fill it in, then `docker compose up --detach`.\n");
+    out.push_str(
+        "1. `cp watchdog/.env.example .env`, fill it in, then `docker compose up --detach`.\n",
+    );
     out.push_str("1. Put Grafana behind a TLS reverse proxy; it listens on 127.0.0.1 only.\n\n");
     if contact_points {
         out.push_str("Alerts go to the plan's channels; e-mail needs the `[smtp]` section of Watchdog's `grafana/grafana.ini`.\n");
@@ -243,7 +360,14 @@ fn monitoring_section(out: &mut String, env: &Environment) {
         .alerting
         .iter()
         .flat_map(|it| it.on.iter())
-        .filter(|it| matches!(it, AlertCondition::DiskUsed { .. } | AlertCondition::CertExpiry { .. } | AlertCondition::BackupFailed))
+        .filter(|it| {
+            matches!(
+                it,
+                AlertCondition::DiskUsed { .. }
+                    | AlertCondition::CertExpiry { .. }
+                    | AlertCondition::BackupFailed
+            )
+        })
         .map(AlertCondition::describe)
         .collect();
     if !uncovered.is_empty() {
@@ -268,7 +392,12 @@ fn upgrades_section(out: &mut String, env: &Environment) {
 
 fn access_sections(out: &mut String, env: &Environment) {
     if !env.security.admin_from.is_empty() {
-        let ranges: Vec<String> = env.security.admin_from.iter().map(|it| format!("`{it}`")).collect();
+        let ranges: Vec<String> = env
+            .security
+            .admin_from
+            .iter()
+            .map(|it| format!("`{it}`"))
+            .collect();
         let _ = writeln!(
             out,
             "## Access\n\nThe plan allows admin endpoints (`/_utils/`, `/admin/`) only from {}. CHT's nginx does not filter by address, so enforce this in front of the host (firewall or reverse proxy).\n",
@@ -289,7 +418,12 @@ fn access_sections(out: &mut String, env: &Environment) {
     if !env.suppressions.is_empty() {
         out.push_str("## Rules allowed to fail here\n\n| rule | reason |\n| --- | --- |\n");
         for suppression in &env.suppressions {
-            let _ = writeln!(out, "| {} | {} |", suppression.code, suppression.reason.replace('|', "\\|"));
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                suppression.code,
+                suppression.reason.replace('|', "\\|")
+            );
         }
         out.push('\n');
     }
@@ -322,9 +456,9 @@ fn duration(secs: u64) -> String {
             format!("{n} {unit}s")
         }
     };
-    if secs % 86_400 == 0 && secs >= 2 * 86_400 {
+    if secs.checked_rem(86_400) == Some(0) && secs >= 2 * 86_400 {
         plural(secs / 86_400, "day")
-    } else if secs % 3600 == 0 {
+    } else if secs.checked_rem(3600) == Some(0) {
         plural(secs / 3600, "hour")
     } else {
         plural(secs.div_ceil(60), "minute")
