@@ -73,6 +73,34 @@ policy hosted extends policies.production {
     text
 }
 
+/// Parse, check, lower and emit in memory, without writing: the compiler's own work.
+fn in_memory(text: &str, runs: usize) -> Duration {
+    let loader = hostplan_core::MemoryLoader {
+        files: vec![("plan.hplan".to_string(), std::sync::Arc::from(text))],
+    };
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let analysis = hostplan_core::analyze(
+            &loader,
+            "plan.hplan",
+            &mut hostplan_core::modules::ParseCache::default(),
+        )
+        .expect("loads");
+        let (program, _) = hostplan_core::lower::lower(analysis.plan.as_ref().expect("a model"));
+        let files = hostplan_codegen::emit(
+            &program,
+            &hostplan_codegen::EmitOptions {
+                plan_path: "plan.hplan".to_string(),
+            },
+            None,
+        );
+        samples.push(start.elapsed());
+        assert!(!files.is_empty());
+    }
+    median(samples)
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
@@ -87,8 +115,10 @@ fn format(duration: Duration) -> String {
     }
 }
 
-/// Runs `hostplan build` in-process `runs` times and returns the median.
-fn in_process(plan: &Path, out: &Path, runs: usize) -> Duration {
+/// Runs `hostplan build` in-process `runs` times and returns the median. With `fresh`, every
+/// run writes into a directory that does not exist yet, so every file is written; otherwise
+/// every run after the first finds the output up to date, as CI does when a plan did not change.
+fn in_process(plan: &Path, out: &Path, runs: usize, fresh: bool) -> Duration {
     let argv: Vec<String> = [
         "hostplan",
         "build",
@@ -101,6 +131,9 @@ fn in_process(plan: &Path, out: &Path, runs: usize) -> Duration {
     .collect();
     let mut samples = Vec::with_capacity(runs);
     for _ in 0..runs {
+        if fresh {
+            let _ = std::fs::remove_dir_all(out);
+        }
         let mut io = Quiet {
             sink: std::io::sink(),
         };
@@ -155,8 +188,8 @@ fn main() {
     let temp = tempfile::tempdir().expect("a temporary directory");
     println!("whole pipeline in-process (parse, check, lower, emit, atomic write), median:");
     println!(
-        "{:>14} {:>10} {:>12} {:>16}",
-        "environments", "files", "median", "per environment"
+        "{:>14} {:>10} {:>16} {:>16} {:>16} {:>16}",
+        "environments", "files", "in memory", "rebuild", "per environment", "fresh directory"
     );
     let mut per_env = Vec::new();
     for (n, runs) in [(1, 200), (10, 60), (100, 15), (1000, 7)] {
@@ -165,23 +198,32 @@ fn main() {
         let plan = dir.join("plan.hplan");
         std::fs::write(&plan, generated_plan(n)).expect("write the plan");
         let out = temp.path().join(format!("out{n}"));
-        let time = in_process(&plan, &out, runs);
+        let time = in_process(&plan, &out, runs, false);
         let files = walkdir::WalkDir::new(&out)
             .into_iter()
             .filter_map(Result::ok)
             .filter(|it| it.file_type().is_file())
             .count();
+        let fresh = in_process(
+            &plan,
+            &temp.path().join(format!("fresh{n}")),
+            runs.min(15),
+            true,
+        );
         let each = time / n as u32;
         per_env.push(each);
+        let compute = in_memory(&generated_plan(n), runs);
         println!(
-            "{n:>14} {files:>10} {:>12} {:>16}",
+            "{n:>14} {files:>10} {:>16} {:>16} {:>16} {:>16}",
+            format(compute),
             format(time),
-            format(each)
+            format(each),
+            format(fresh)
         );
     }
     if let (Some(first), Some(last)) = (per_env.get(1), per_env.last()) {
         println!(
-            "time per environment at 1,000 / at 10: {:.2}",
+            "rebuild time per environment at 1,000 / at 10: {:.2}",
             last.as_secs_f64() / first.as_secs_f64().max(1e-12)
         );
     }
@@ -190,7 +232,13 @@ fn main() {
     let national = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/national/plan.hplan");
     let out = temp.path().join("national");
     let mut samples = Vec::new();
-    for _ in 0..100 {
+    let mut fresh_samples = Vec::new();
+    for run in 0..200 {
+        // Every other run starts from an empty directory.
+        let fresh = run % 2 == 1;
+        if fresh {
+            let _ = std::fs::remove_dir_all(&out);
+        }
         let start = Instant::now();
         let status = std::process::Command::new(binary)
             .args([
@@ -203,11 +251,17 @@ fn main() {
             .stderr(std::process::Stdio::null())
             .status()
             .expect("the hostplan binary runs");
-        samples.push(start.elapsed());
+        let elapsed = start.elapsed();
         assert!(status.success());
+        if fresh {
+            fresh_samples.push(elapsed);
+        } else {
+            samples.push(elapsed);
+        }
     }
     println!(
-        "national example, `hostplan build` as a separate process, median of 100: {}",
-        format(median(samples))
+        "national example, `hostplan build` as a separate process, median of 100: rebuild {}, fresh directory {}",
+        format(median(samples)),
+        format(median(fresh_samples))
     );
 }

@@ -11,6 +11,7 @@
 //!
 //! The files a build owns are listed in `.hostplan-manifest` inside the output directory.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -140,16 +141,27 @@ pub fn write(
             summary.written += 1;
         }
     }
-    let new_paths: Vec<&str> = outputs.iter().map(|it| it.path.as_str()).collect();
+    // Sets for the lookups below, which run once per file (never iterated, so their order
+    // cannot reach the output).
+    let new_paths: HashSet<&str> = outputs.iter().map(|it| it.path.as_str()).collect();
+    let previous_set: HashSet<&str> = previous.iter().map(String::as_str).collect();
+    let kept_set: HashSet<&str> = kept.iter().map(String::as_str).collect();
     if out.is_dir() {
-        carry_over(out, stage, Path::new(""), &previous, &kept, &new_paths)?;
+        carry_over(
+            out,
+            stage,
+            Path::new(""),
+            &previous_set,
+            &kept_set,
+            &new_paths,
+        )?;
     }
     for path in &previous {
         if replaced(path) && !new_paths.contains(&path.as_str()) {
             summary.removed.push(path.clone());
         }
     }
-    let mut manifest: Vec<String> = new_paths.iter().map(|it| it.to_string()).collect();
+    let mut manifest: Vec<String> = outputs.iter().map(|it| it.path.clone()).collect();
     manifest.append(&mut kept);
     manifest.sort();
     manifest.dedup();
@@ -208,9 +220,9 @@ fn carry_over(
     out: &Path,
     stage: &Path,
     rel: &Path,
-    previous: &[String],
-    kept: &[String],
-    new_paths: &[&str],
+    previous: &HashSet<&str>,
+    kept: &HashSet<&str>,
+    new_paths: &HashSet<&str>,
 ) -> Result<(), Error> {
     let dir = out.join(rel);
     let entries = fs::read_dir(&dir).map_err(fail("read", &dir))?;
@@ -239,8 +251,8 @@ fn carry_over(
             }
             continue;
         }
-        let owned = previous.contains(&key);
-        let keep = !owned || kept.contains(&key);
+        let owned = previous.contains(key.as_str());
+        let keep = !owned || kept.contains(key.as_str());
         if !keep {
             continue;
         }

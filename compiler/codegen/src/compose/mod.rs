@@ -41,6 +41,9 @@ pub fn emit(
     options: &EmitOptions,
     files: &mut Vec<OutputFile>,
 ) {
+    // This environment's files start here; the README lists them without scanning the
+    // files of every environment before it.
+    let first = files.len();
     let prefix = &env.name;
     for file in [ComposeFile::Core, env.couchdb_file()] {
         let note = format!(
@@ -87,6 +90,8 @@ pub fn emit(
         contents: env_file::render(env, HostRole::Cht, options),
     });
     let own: Vec<String> = files
+        .get(first..)
+        .unwrap_or_default()
         .iter()
         .filter_map(|it| {
             it.path
