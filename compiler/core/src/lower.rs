@@ -887,7 +887,13 @@ impl<'a> EnvCtx<'a> {
             "COUCHDB_UUID",
         ];
         for name in identity {
-            let template = Template::parse(&format!("${{{name}}}"));
+            // The user has the official default; the others must be set.
+            let text = if name == "COUCHDB_USER" {
+                "${COUCHDB_USER:-admin}".to_string()
+            } else {
+                format!("${{{name}}}")
+            };
+            let template = Template::parse(&text);
             let value = match self
                 .variable_slot(name)
                 .and_then(|slot| self.secret_ref(slot, name, template.clone()))

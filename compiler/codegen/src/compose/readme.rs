@@ -170,10 +170,17 @@ fn host_section(out: &mut String, env: &Environment) {
             if env.backup.is_some() { " and the backups" } else { "" }
         );
     }
+    let reach = if env.domain == "localhost" {
+        "and nothing open to the network: the instance answers on this machine only".to_string()
+    } else {
+        format!(
+            "a DNS record for `{}` pointing at it, and only ports 80 and 443 open to the Internet",
+            env.domain
+        )
+    };
     let _ = writeln!(
         out,
-        "The host needs Docker Engine with the Compose v2 plugin (`docker compose`; the old `docker-compose` is not supported by CHT), a DNS record for `{}` pointing at it, and only ports 80 and 443 open to the Internet.\n",
-        env.domain
+        "The host needs Docker Engine with the Compose v2 plugin (`docker compose`; the old `docker-compose` is not supported by CHT), {reach}.\n"
     );
 }
 
