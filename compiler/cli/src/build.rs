@@ -373,3 +373,62 @@ fn is_safe_relative(path: &str) -> bool {
             .components()
             .all(|it| matches!(it, std::path::Component::Normal(_)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{write, Output, MANIFEST};
+    use std::fs;
+
+    fn output(path: &str, contents: &str) -> Output {
+        Output {
+            path: path.to_string(),
+            contents: contents.to_string(),
+        }
+    }
+
+    #[test]
+    fn an_interrupted_swap_is_repaired_by_the_next_build() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        write(&out, &[output("a/one.yml", "1\n")], None).expect("first build");
+        // A build killed between its two renames leaves the previous output under its backup
+        // name and no output directory; a dead build's staging directory is left too.
+        fs::rename(&out, temp.path().join(".out.hostplan-previous")).expect("rename");
+        fs::create_dir(temp.path().join(".out.hostplan-staging-dead")).expect("mkdir");
+        fs::write(temp.path().join("bystander"), "x").expect("write");
+        let summary = write(
+            &out,
+            &[output("a/one.yml", "1\n"), output("b/two.yml", "2\n")],
+            None,
+        )
+        .expect("second build");
+        assert_eq!(
+            (summary.written, summary.unchanged),
+            (1, 1),
+            "the previous output was found again"
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("a/one.yml")).ok().as_deref(),
+            Some("1\n")
+        );
+        let mut names: Vec<String> = fs::read_dir(temp.path())
+            .expect("read")
+            .filter_map(Result::ok)
+            .map(|it| it.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["bystander", "out"]);
+        let manifest = fs::read_to_string(out.join(MANIFEST)).expect("manifest");
+        assert!(manifest.ends_with("a/one.yml\nb/two.yml\n"), "{manifest}");
+    }
+
+    #[test]
+    fn paths_outside_the_output_directory_are_refused() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        for path in ["../escape.yml", "/etc/passwd", ""] {
+            assert!(write(&out, &[output(path, "x")], None).is_err(), "{path:?}");
+        }
+        assert!(!out.exists() && !temp.path().join("escape.yml").exists());
+    }
+}
