@@ -4,8 +4,10 @@
 //! Exit codes: 0 when there are no errors, 1 when the plan has errors (or `--check` finds
 //! something out of date), 2 for usage and I/O errors.
 
+mod build;
 mod commands;
 mod fs;
+mod outputs;
 mod policy;
 
 use std::io::Write;
@@ -116,6 +118,17 @@ pub enum EstimateFormat {
     Html,
 }
 
+/// How `hostplan graph` prints the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Nodes, edges, creation order and cycles as JSON.
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check a plan and report its diagnostics.
@@ -144,6 +157,31 @@ pub enum Command {
         /// The report's format; `html` is one self-contained page with SVG charts.
         #[arg(long, value_enum, default_value = "text")]
         format: EstimateFormat,
+    },
+    /// Write every environment's outputs (Compose files, settings, READMEs) into a directory.
+    Build {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// The output directory; the build replaces what it wrote there before and leaves other files alone.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Build only this environment; the outputs of the others stay as they are.
+        #[arg(long)]
+        env: Option<String>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value = "human")]
+        format: DiagnosticFormat,
+    },
+    /// Print the dependency graph of the plan's resources.
+    Graph {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// Only this environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
     },
     /// Explain a diagnostic code, or list all codes.
     Explain {
@@ -180,6 +218,13 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         } => commands::check(&plan, &diagnostics, explain_policy, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
         Command::Estimate { plan, format } => commands::estimate(&plan, format, io),
+        Command::Build {
+            plan,
+            out,
+            env,
+            format,
+        } => outputs::build(&plan, &out, env.as_deref(), format, io),
+        Command::Graph { plan, env, format } => outputs::graph(&plan, env.as_deref(), format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
     }
 }

@@ -1,9 +1,46 @@
-//! The backends: everything that turns the analysed plan into output files.
+//! The backends: they read the resource model ([`hostplan_core::ir`]) and the estimate, and
+//! print output files.
 //!
-//! Machine formats are printed from typed trees by small deterministic printers (`doc`,
-//! `yaml`, `hcl`); human reports live in `report`. This crate never sees the syntax tree.
+//! Machine formats are printed from typed trees ([`doc`]) by deterministic printers
+//! ([`yaml`], [`hcl`]); human reports live in [`report`]. Nothing here reads the syntax tree,
+//! the file system or the clock, so the same program always gives the same files, byte for
+//! byte.
 
+pub mod compose;
 pub mod doc;
 pub mod hcl;
+pub mod header;
 pub mod report;
 pub mod yaml;
+
+use hostplan_core::ir;
+
+/// One generated file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Relative to the output directory, with `/` separators.
+    pub path: String,
+    pub contents: String,
+}
+
+/// What the backends need to know beyond the program.
+#[derive(Clone, Debug)]
+pub struct EmitOptions {
+    /// The plan file as generated files name it: a relative path, never absolute.
+    pub plan_path: String,
+}
+
+/// Writes every environment's outputs, in plan order, each backend's files in a fixed order.
+/// `only` restricts the output to one environment.
+pub fn emit(program: &ir::Program, options: &EmitOptions, only: Option<&str>) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    for env in &program.environments {
+        if only.is_some_and(|it| it != env.name) {
+            continue;
+        }
+        if env.target == ir::Target::Compose {
+            compose::emit(program, env, options, &mut files);
+        }
+    }
+    files
+}

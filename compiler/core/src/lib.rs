@@ -6,6 +6,10 @@
 
 pub mod check;
 pub mod estimate;
+pub mod graph;
+pub mod interpolation;
+pub mod ir;
+pub mod lower;
 pub mod model;
 pub mod modules;
 pub mod plan_estimate;

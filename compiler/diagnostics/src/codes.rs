@@ -967,6 +967,35 @@ State when updates may run, in the deployment's time zone:
 ```hplan
 update_window = "Sun 02:00-04:00"
 ```"#;
+    E3001 = "E3001", "unknown-dependency", "a catalogue service waits for a service its release does not have",
+r#"## What it means
+A `service` of a release layout lists in `depends_on` a service that is in neither `cht-core.yml` nor the CouchDB file it is deployed with.
+Docker Compose refuses such a file, and the dependency graph cannot order the services.
+The standard library's layouts are checked by Hostplan's tests; this error comes from a layout a plan declares itself.
+
+## Example
+```hplan
+layout custom {
+  upgrade_service_image = "public.ecr.aws/s5s3h4s7/cht-upgrade-service:latest"
+  service api { file = core, role = api, image = "public.ecr.aws/medic/cht-api", depends_on = ["haproxi"] }
+}
+```
+
+## How to fix
+Name a service of the layout, spelled as its compose service name (`haproxy`)."#;
+    E3002 = "E3002", "dependency-cycle", "catalogue services wait for each other in a cycle",
+r#"## What it means
+The `depends_on` lists of a release layout form a cycle, so no service of the cycle can start first.
+Docker Compose refuses such files, and the dependency graph that orders every backend's output has no order to give.
+
+## Example
+```hplan
+service api { file = core, role = api, image = "public.ecr.aws/medic/cht-api", depends_on = ["haproxy"] }
+service haproxy { file = core, role = haproxy, image = "public.ecr.aws/medic/cht-haproxy", depends_on = ["api"] }
+```
+
+## How to fix
+Remove the `depends_on` entry that points back: in CHT's own files, services wait for the ones they send requests to, never the other way round."#;
     W0001 = "W0001", "unused-declaration", "a secret, policy or import is declared but never used",
 r#"## What it means
 Nothing in the plan refers to this declaration, so it has no effect. It is often a leftover or a misspelt reference elsewhere.

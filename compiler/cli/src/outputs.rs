@@ -1,0 +1,234 @@
+//! The commands that produce outputs: `hostplan build` and `hostplan graph`.
+
+use std::path::Path;
+
+use hostplan_core::Analysis;
+use hostplan_diagnostics::Diagnostic;
+
+use crate::commands::{analyze, print_diagnostics};
+use crate::{exit, DiagnosticFormat, Io};
+
+/// `hostplan build`: checks the plan, lowers it, runs the backends and writes the outputs.
+pub(crate) fn build(
+    plan_path: &Path,
+    out: &Path,
+    env: Option<&str>,
+    format: DiagnosticFormat,
+    io: &mut dyn Io,
+) -> i32 {
+    let analysis = match analyze(plan_path, io) {
+        Ok(it) => it,
+        Err(code) => return code,
+    };
+    let Some((program, diagnostics)) = lowered(&analysis, format, io) else {
+        return exit::PLAN_ERRORS;
+    };
+    let _ = diagnostics;
+    if let Some(name) = env {
+        if program.environment(name).is_none() {
+            return unknown_environment(&program, name, io);
+        }
+    }
+    if let Err(message) = check_output_dir(plan_path, out) {
+        let _ = writeln!(io.stderr(), "error: {message}");
+        return exit::USAGE;
+    }
+    let options = hostplan_codegen::EmitOptions {
+        plan_path: plan_display_path(plan_path, out),
+    };
+    let files = hostplan_codegen::emit(&program, &options, env);
+    let outputs: Vec<crate::build::Output> = files
+        .into_iter()
+        .map(|it| crate::build::Output {
+            path: it.path,
+            contents: it.contents,
+        })
+        .collect();
+    let prefixes: Option<Vec<String>> = env.map(|name| vec![format!("{name}/")]);
+    match crate::build::write(out, &outputs, prefixes.as_deref()) {
+        Ok(summary) => {
+            let _ = writeln!(
+                io.stderr(),
+                "built {} files into `{}` ({} changed, {} unchanged, {} removed)",
+                outputs.len(),
+                out.display(),
+                summary.written,
+                summary.unchanged,
+                summary.removed.len()
+            );
+            exit::OK
+        }
+        Err(error) => {
+            let _ = writeln!(
+                io.stderr(),
+                "error: {error}\nthe previous contents of `{}` are unchanged",
+                out.display()
+            );
+            exit::USAGE
+        }
+    }
+}
+
+/// `hostplan graph`: prints the dependency graph of the plan's resources.
+pub(crate) fn graph(
+    plan_path: &Path,
+    env: Option<&str>,
+    format: crate::GraphFormat,
+    io: &mut dyn Io,
+) -> i32 {
+    let format = match format {
+        crate::GraphFormat::Dot => hostplan_core::graph::Format::Dot,
+        crate::GraphFormat::Mermaid => hostplan_core::graph::Format::Mermaid,
+        crate::GraphFormat::Json => hostplan_core::graph::Format::Json,
+    };
+    let analysis = match analyze(plan_path, io) {
+        Ok(it) => it,
+        Err(code) => return code,
+    };
+    let Some((program, _)) = lowered(&analysis, DiagnosticFormat::Human, io) else {
+        return exit::PLAN_ERRORS;
+    };
+    if let Some(name) = env {
+        if program.environment(name).is_none() {
+            return unknown_environment(&program, name, io);
+        }
+    }
+    let graph = hostplan_core::graph::build(&program, env);
+    let _ = io.stdout().write_all(graph.render(format).as_bytes());
+    let cycles = graph.cycles();
+    if !cycles.is_empty() {
+        for cycle in cycles {
+            let _ = writeln!(
+                io.stderr(),
+                "error: these resources need each other, so none can come first: {}",
+                cycle.join(", ")
+            );
+        }
+        return exit::PLAN_ERRORS;
+    }
+    exit::OK
+}
+
+/// Checks and lowers a plan, printing its diagnostics; `None` when it has errors.
+fn lowered(
+    analysis: &Analysis,
+    format: DiagnosticFormat,
+    io: &mut dyn Io,
+) -> Option<(hostplan_core::ir::Program, Vec<Diagnostic>)> {
+    let mut diagnostics = analysis.diagnostics.clone();
+    let lowered = analysis
+        .plan
+        .as_ref()
+        .filter(|_| !analysis.has_errors())
+        .map(hostplan_core::lower::lower);
+    if let Some((_, lower_diagnostics)) = &lowered {
+        diagnostics.extend(lower_diagnostics.iter().cloned());
+        hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
+    }
+    if !diagnostics.is_empty() || format == DiagnosticFormat::Json {
+        print_diagnostics(&diagnostics, &analysis.workspace.sources, format, io);
+    }
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return None;
+    }
+    lowered
+}
+
+fn unknown_environment(program: &hostplan_core::ir::Program, name: &str, io: &mut dyn Io) -> i32 {
+    let names: Vec<&str> = program
+        .environments
+        .iter()
+        .map(|it| it.name.as_str())
+        .collect();
+    let _ = writeln!(
+        io.stderr(),
+        "error: the plan has no environment `{name}`; its environments are: {}",
+        names.join(", ")
+    );
+    exit::USAGE
+}
+
+/// Refuses output directories whose replacement would pull the ground from under the user:
+/// the file system root, the current directory or one of its ancestors, or the plan's own
+/// directory.
+fn check_output_dir(plan: &Path, out: &Path) -> Result<(), String> {
+    let absolute = |path: &Path| -> Option<std::path::PathBuf> {
+        let joined = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().ok()?.join(path)
+        };
+        Some(normalize(&joined))
+    };
+    let Some(out_abs) = absolute(out) else {
+        return Ok(());
+    };
+    if out_abs.parent().is_none() {
+        return Err(format!("`{}` is the root of the file system; choose a directory for the outputs, such as `--out out`", out.display()));
+    }
+    if let Some(cwd) = std::env::current_dir().ok().map(|it| normalize(&it)) {
+        if cwd.starts_with(&out_abs) {
+            return Err(format!("`{}` contains the current directory; the build replaces its output directory, so choose a subdirectory such as `--out out`", out.display()));
+        }
+    }
+    if let Some(plan_dir) = absolute(plan).and_then(|it| it.parent().map(Path::to_path_buf)) {
+        if plan_dir.starts_with(&out_abs) {
+            return Err(format!("`{}` contains the plan; choose a directory for the outputs only, such as `--out out`", out.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Removes `.` and resolves `..` lexically.
+fn normalize(path: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The plan as generated files name it: its path relative to the output directory, with `/`,
+/// so the header is the same wherever the build runs from; the bare file name when no
+/// relative path exists.
+fn plan_display_path(plan: &Path, out: &Path) -> String {
+    let file_name = plan
+        .file_name()
+        .map(|it| it.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let absolute = |path: &Path| -> Option<std::path::PathBuf> {
+        let joined = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().ok()?.join(path)
+        };
+        Some(normalize(&joined))
+    };
+    let (Some(plan_abs), Some(out_abs)) = (absolute(plan), absolute(out)) else {
+        return file_name;
+    };
+    let plan_parts: Vec<_> = plan_abs.components().collect();
+    let out_parts: Vec<_> = out_abs.components().collect();
+    let common = plan_parts
+        .iter()
+        .zip(out_parts.iter())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if common == 0 {
+        return file_name;
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); out_parts.len().saturating_sub(common)];
+    parts.extend(
+        plan_parts
+            .iter()
+            .skip(common)
+            .map(|it| it.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
