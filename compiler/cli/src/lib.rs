@@ -97,6 +97,8 @@ pub enum Command {
         /// A code (`E2103`) or name (`unknown-field`); lists every code when omitted.
         code: Option<String>,
     },
+    /// Run the language server over stdin and stdout, for editors.
+    Lsp,
 }
 
 /// Runs the command line. Never panics on user input; returns the exit code.
@@ -115,5 +117,6 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         Command::Check { plan, format } => commands::check(&plan, format, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
+        Command::Lsp => commands::lsp(io),
     }
 }
