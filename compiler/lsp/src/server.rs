@@ -199,7 +199,6 @@ fn handle_notification(session: &mut Session, notification: Notification) {
                     text,
                 },
             );
-            session.opened.insert(path.clone());
             session.changed.insert(path);
         }
         notification::DidChangeTextDocument::METHOD => {
@@ -276,8 +275,8 @@ fn handle_notification(session: &mut Session, notification: Notification) {
 
 fn refresh_and_publish(connection: &Connection, session: &mut Session) {
     let done = catch_unwind(AssertUnwindSafe(|| {
-        session.refresh();
-        publish(connection, session);
+        let changed = session.refresh();
+        publish(connection, session, &changed);
     }));
     if done.is_err() {
         log(
@@ -287,7 +286,14 @@ fn refresh_and_publish(connection: &Connection, session: &mut Session) {
     }
 }
 
-fn publish(connection: &Connection, session: &mut Session) {
+/// Publishes the diagnostics of every file that has some, and of every open file that
+/// changed (so a client always hears back after an edit); a file whose diagnostics are gone
+/// gets an empty list.
+fn publish(
+    connection: &Connection,
+    session: &mut Session,
+    changed: &std::collections::BTreeSet<std::path::PathBuf>,
+) {
     let mut next: std::collections::BTreeMap<String, (Uri, Vec<lsp_types::Diagnostic>)> =
         Default::default();
     for root in session.roots.iter().filter(|it| it.std_view.is_none()) {
@@ -312,8 +318,15 @@ fn publish(connection: &Connection, session: &mut Session) {
             }
         }
     }
+    let edited: std::collections::BTreeSet<String> = changed
+        .iter()
+        .filter(|path| session.documents.contains_key(*path))
+        .filter_map(|path| convert::path_to_uri(path))
+        .map(|uri| uri.as_str().to_string())
+        .collect();
     for (key, (uri, diagnostics)) in &next {
-        if session.published.get(key).map(|(_, it)| it) != Some(diagnostics) {
+        let differs = session.published.get(key).map(|(_, it)| it) != Some(diagnostics);
+        if differs || edited.contains(key) {
             send_diagnostics(connection, session, uri, diagnostics.clone());
         }
     }
@@ -322,13 +335,11 @@ fn publish(connection: &Connection, session: &mut Session) {
             send_diagnostics(connection, session, uri, Vec::new());
         }
     }
-    for path in std::mem::take(&mut session.opened) {
-        let Some(uri) = convert::path_to_uri(&path) else {
+    for key in &edited {
+        if next.contains_key(key) || session.published.contains_key(key) {
             continue;
-        };
-        let fresh =
-            !next.contains_key(uri.as_str()) && !session.published.contains_key(uri.as_str());
-        if fresh {
+        }
+        if let Ok(uri) = key.parse::<Uri>() {
             send_diagnostics(connection, session, &uri, Vec::new());
         }
     }

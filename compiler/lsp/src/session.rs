@@ -70,9 +70,6 @@ pub(crate) struct Session {
     pub(crate) roots: Vec<Root>,
     /// Files changed since the last analysis.
     pub(crate) changed: BTreeSet<PathBuf>,
-    /// Files just opened: they get diagnostics published even when they have none, so the
-    /// client knows they were checked.
-    pub(crate) opened: BTreeSet<PathBuf>,
     /// The last diagnostics published per URI, to publish only what changed.
     pub(crate) published: BTreeMap<String, (Uri, Vec<lsp_types::Diagnostic>)>,
     /// Where the standard library is written for navigation, if anywhere.
@@ -87,7 +84,6 @@ impl Session {
             documents: BTreeMap::new(),
             roots: Vec::new(),
             changed: BTreeSet::new(),
-            opened: BTreeSet::new(),
             published: BTreeMap::new(),
             stdlib_dir,
             workspace_root: None,
@@ -101,7 +97,7 @@ impl Session {
 
     /// Analyses again whatever the changed files affect, and makes sure every open file is
     /// covered by a root.
-    pub(crate) fn refresh(&mut self) {
+    pub(crate) fn refresh(&mut self) -> BTreeSet<PathBuf> {
         let changed = std::mem::take(&mut self.changed);
         // Roots are kept while they cover an open file; the others are dropped.
         let documents = &self.documents;
@@ -146,6 +142,7 @@ impl Session {
                 self.roots.push(root);
             }
         }
+        changed
     }
 
     /// The root for an open file that no root covers yet.
@@ -254,7 +251,13 @@ fn reanalyze(root: &mut Root, documents: &BTreeMap<PathBuf, Document>) {
     // editor keeps working on what it last knew.
     if let Ok(analysis) = hostplan_core::analyze(&loader, &root.entry, &mut root.cache) {
         root.paths = paths_of(&analysis, &root.dir);
-        root.analysis = analysis;
+        let previous = std::mem::replace(&mut root.analysis, analysis);
+        // Freeing a large plan's trees and records takes milliseconds; doing it on another
+        // thread keeps it off the path from an edit to its diagnostics. If no thread can be
+        // started, `spawn` drops the closure, and with it the analysis, right here.
+        let _ = std::thread::Builder::new()
+            .name("hostplan-free".to_string())
+            .spawn(move || drop(previous));
     }
 }
 

@@ -642,8 +642,10 @@ fn the_server_survives_bad_params_panics_random_text_and_random_bytes_on_disk() 
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            char::from_u32((state % 0x1_0000) as u32 | if state.is_multiple_of(7) { 0x1_f000 } else { 0 })
-                .unwrap_or('\u{fffd}')
+            char::from_u32(
+                (state % 0x1_0000) as u32 | if state.is_multiple_of(7) { 0x1_f000 } else { 0 },
+            )
+            .unwrap_or('\u{fffd}')
         })
         .collect();
     client.change("plan.hplan", 2, &random);
