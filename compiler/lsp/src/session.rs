@@ -243,6 +243,17 @@ fn new_root(path: &Path, documents: &BTreeMap<PathBuf, Document>) -> Option<Root
 }
 
 fn reanalyze(root: &mut Root, documents: &BTreeMap<PathBuf, Document>) {
+    // The parse cache updates an edited file's tree in place when it is the tree's only
+    // owner, so the previous analysis lets go of the trees of the plan's own files first.
+    for module in root
+        .analysis
+        .workspace
+        .modules
+        .iter_mut()
+        .filter(|it| !it.is_std)
+    {
+        module.ast = Default::default();
+    }
     let loader = OverlayLoader {
         dir: &root.dir,
         documents,
