@@ -98,7 +98,12 @@ pub enum Command {
         code: Option<String>,
     },
     /// Run the language server over stdin and stdout, for editors.
-    Lsp,
+    Lsp {
+        /// Talk over stdin and stdout: the only transport, accepted because editor clients
+        /// (VS Code's among them) pass it.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 /// Runs the command line. Never panics on user input; returns the exit code.
@@ -117,6 +122,6 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         Command::Check { plan, format } => commands::check(&plan, format, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
-        Command::Lsp => commands::lsp(io),
+        Command::Lsp { stdio: _ } => commands::lsp(io),
     }
 }

@@ -33,8 +33,9 @@ fn stdout_is_protocol_only_and_the_server_survives_malformed_input() {
     let plan = dir.path().join("plan.hplan");
     std::fs::write(&plan, "plan \"x\" {\n  cht = \"5.2.0\"\n}\n").unwrap();
     let uri = format!("file://{}", plan.display());
+    // `--stdio` is what VS Code's client adds to the command line.
     let mut child = Command::new(env!("CARGO_BIN_EXE_hostplan"))
-        .arg("lsp")
+        .args(["lsp", "--stdio"])
         .env("XDG_CACHE_HOME", dir.path().join("cache"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -57,6 +57,33 @@ pub(crate) fn run(
         "serverInfo": ServerInfo { name: "hostplan".to_string(), version: Some(env!("CARGO_PKG_VERSION").to_string()) },
     });
     connection.initialize_finish(id, result)?;
+    let can_watch = params
+        .capabilities
+        .workspace
+        .as_ref()
+        .and_then(|it| it.did_change_watched_files.as_ref())
+        .and_then(|it| it.dynamic_registration)
+        .unwrap_or(false);
+    if can_watch {
+        // Plans import other plan files: ask the client to report changes to any of them on
+        // disk. Its answer needs no handling.
+        let registration = lsp_types::Registration {
+            id: "hostplan-watch-plans".to_string(),
+            method: notification::DidChangeWatchedFiles::METHOD.to_string(),
+            register_options: Some(
+                serde_json::json!({ "watchers": [{ "globPattern": "**/*.hplan" }] }),
+            ),
+        };
+        let params = lsp_types::RegistrationParams {
+            registrations: vec![registration],
+        };
+        let request = Request::new(
+            RequestId::from("hostplan-watch-plans".to_string()),
+            request::RegisterCapability::METHOD.to_string(),
+            params,
+        );
+        let _ = connection.sender.send(Message::Request(request));
+    }
     if let Some(dir) = session.stdlib_dir.clone() {
         if let Err(error) = crate::stdlib::write(&dir) {
             log(connection, &format!("cannot write the standard library to {}: {error}; go to definition into it is off", dir.display()));
@@ -242,6 +269,7 @@ fn handle_notification(session: &mut Session, notification: Notification) {
                 return;
             };
             if session.documents.remove(&path).is_some() {
+                session.changed_on_disk.insert(path.clone());
                 session.changed.insert(path);
             }
         }
@@ -252,6 +280,7 @@ fn handle_notification(session: &mut Session, notification: Notification) {
                 return;
             };
             if let Some(path) = uri_to_path(&params.text_document.uri) {
+                session.changed_on_disk.insert(path.clone());
                 session.changed.insert(path);
             }
         }
@@ -263,6 +292,7 @@ fn handle_notification(session: &mut Session, notification: Notification) {
             };
             for change in params.changes {
                 if let Some(path) = uri_to_path(&change.uri) {
+                    session.changed_on_disk.insert(path.clone());
                     session.changed.insert(path);
                 }
             }

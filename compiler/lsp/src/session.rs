@@ -70,6 +70,11 @@ pub(crate) struct Session {
     pub(crate) roots: Vec<Root>,
     /// Files changed since the last analysis.
     pub(crate) changed: BTreeSet<PathBuf>,
+    /// The files among them that changed on disk (created, deleted, saved, or closed so
+    /// that the disk counts again). A plan may import a file that does not exist yet, so
+    /// these concern every plan in a directory above them, not only the plans that load
+    /// them.
+    pub(crate) changed_on_disk: BTreeSet<PathBuf>,
     /// The last diagnostics published per URI, to publish only what changed.
     pub(crate) published: BTreeMap<String, (Uri, Vec<lsp_types::Diagnostic>)>,
     /// Where the standard library is written for navigation, if anywhere.
@@ -84,6 +89,7 @@ impl Session {
             documents: BTreeMap::new(),
             roots: Vec::new(),
             changed: BTreeSet::new(),
+            changed_on_disk: BTreeSet::new(),
             published: BTreeMap::new(),
             stdlib_dir,
             workspace_root: None,
@@ -99,6 +105,7 @@ impl Session {
     /// covered by a root.
     pub(crate) fn refresh(&mut self) -> BTreeSet<PathBuf> {
         let changed = std::mem::take(&mut self.changed);
+        let on_disk = std::mem::take(&mut self.changed_on_disk);
         // Roots are kept while they cover an open file; the others are dropped.
         let documents = &self.documents;
         self.roots.retain(|root| {
@@ -111,7 +118,8 @@ impl Session {
             let entry_path = root.dir.join(&root.entry);
             let affected = changed
                 .iter()
-                .any(|path| root.covers(path) || *path == entry_path);
+                .any(|path| root.covers(path) || *path == entry_path)
+                || on_disk.iter().any(|path| path.starts_with(&root.dir));
             if affected && root.std_view.is_none() {
                 if let Some(root) = self.roots.get_mut(idx) {
                     reanalyze(root, &self.documents);

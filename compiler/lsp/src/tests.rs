@@ -702,3 +702,89 @@ fn stdlib_directory_is_named_by_content() {
         .unwrap()
         .starts_with("/cache/std-"));
 }
+
+#[test]
+fn a_file_created_on_disk_satisfies_a_pending_import() {
+    let plan = PLAN.replacen(
+        "import \"std/policies\"",
+        "import \"std/policies\"\nimport \"./later.hplan\"",
+        1,
+    );
+    let mut client = Client::start(&[("plan.hplan", &plan)]);
+    client.open("plan.hplan", &plan);
+    assert_eq!(codes(&client.diagnostics("plan.hplan")), ["E1001"]);
+    std::fs::write(client.path("later.hplan"), "# Nothing yet.\n").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": client.uri("later.hplan"), "type": 1 }] }),
+    );
+    assert!(client.diagnostics("plan.hplan").is_empty());
+}
+
+#[test]
+fn the_server_asks_a_capable_client_to_watch_plan_files() {
+    let (server_conn, conn) = Connection::memory();
+    let dir = tempfile::tempdir().unwrap();
+    let cache_dir = dir.path().join(".cache");
+    let server = std::thread::spawn(move || {
+        crate::run(
+            &server_conn,
+            Config {
+                cache_dir: Some(cache_dir),
+            },
+        )
+        .unwrap();
+    });
+    let capabilities =
+        json!({ "workspace": { "didChangeWatchedFiles": { "dynamicRegistration": true } } });
+    let initialize = Request::new(
+        RequestId::from(1),
+        "initialize".to_string(),
+        json!({ "capabilities": capabilities }),
+    );
+    conn.sender.send(Message::Request(initialize)).unwrap();
+    let mut registration = None;
+    while registration.is_none() {
+        match conn.receiver.recv_timeout(TIMEOUT).unwrap() {
+            Message::Response(_) => conn
+                .sender
+                .send(Message::Notification(Notification::new(
+                    "initialized".to_string(),
+                    json!({}),
+                )))
+                .unwrap(),
+            Message::Request(request) => registration = Some(request),
+            Message::Notification(_) => {}
+        }
+    }
+    let registration = registration.unwrap();
+    assert_eq!(registration.method, "client/registerCapability");
+    assert_eq!(
+        registration.params["registrations"][0]["method"],
+        "workspace/didChangeWatchedFiles"
+    );
+    assert_eq!(
+        registration.params["registrations"][0]["registerOptions"]["watchers"][0]["globPattern"],
+        "**/*.hplan"
+    );
+    conn.sender
+        .send(Message::Response(Response::new_ok(
+            registration.id,
+            Value::Null,
+        )))
+        .unwrap();
+    conn.sender
+        .send(Message::Request(Request::new(
+            RequestId::from(2),
+            "shutdown".to_string(),
+            Value::Null,
+        )))
+        .unwrap();
+    conn.sender
+        .send(Message::Notification(Notification::new(
+            "exit".to_string(),
+            Value::Null,
+        )))
+        .unwrap();
+    server.join().unwrap();
+}
