@@ -788,3 +788,35 @@ fn the_server_asks_a_capable_client_to_watch_plan_files() {
         .unwrap();
     server.join().unwrap();
 }
+
+#[test]
+fn a_quick_fix_adds_a_missing_required_field() {
+    let mut client = Client::start(&[]);
+    let text = PLAN.replacen("  domain = \"cht.example.org\"\n", "", 1);
+    client.open("plan.hplan", &text);
+    assert_eq!(codes(&client.diagnostics("plan.hplan")), ["E2102"]);
+    let line = text
+        .lines()
+        .position(|it| it == "environment prod {")
+        .unwrap();
+    let params = json!({
+        "textDocument": { "uri": client.uri("plan.hplan") },
+        "range": { "start": { "line": line, "character": 0 }, "end": { "line": line, "character": 0 } },
+        "context": { "diagnostics": [] },
+    });
+    let actions = client.result("textDocument/codeAction", params);
+    assert_eq!(actions[0]["title"], "add `domain = \"\"`");
+    assert_eq!(actions[0]["isPreferred"], true);
+    let edit = &actions[0]["edit"]["documentChanges"][0]["edits"][0];
+    let fixed = apply(&text, edit);
+    assert!(
+        fixed.contains("  policy = hardened\n  domain = \"\"\n}"),
+        "{fixed}"
+    );
+    client.change("plan.hplan", 2, &fixed);
+    assert_eq!(
+        codes(&client.diagnostics("plan.hplan")),
+        ["E2112"],
+        "an empty domain is the next thing to fix"
+    );
+}
