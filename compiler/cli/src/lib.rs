@@ -6,10 +6,11 @@
 
 mod commands;
 mod fs;
+mod policy;
 
 use std::io::Write;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use fs::FsLoader;
 
@@ -35,7 +36,11 @@ impl Default for StdIo {
     fn default() -> StdIo {
         use std::io::IsTerminal;
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        StdIo { stdout: std::io::stdout(), stderr: std::io::stderr(), color }
+        StdIo {
+            stdout: std::io::stdout(),
+            stderr: std::io::stderr(),
+            color,
+        }
     }
 }
 
@@ -59,7 +64,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "hostplan", version, about = "A compiler for hosting plans of the Community Health Toolkit")]
+#[command(
+    name = "hostplan",
+    version,
+    about = "A compiler for hosting plans of the Community Health Toolkit"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -72,6 +81,39 @@ pub enum DiagnosticFormat {
     Human,
     /// One JSON document (see docs/diagnostics-json.md).
     Json,
+    /// A SARIF 2.1.0 log, for code-scanning services.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...,line=...::`), shown as annotations.
+    Github,
+}
+
+/// What `--deny` turns into errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Deny {
+    /// Every warning, as CI usually wants.
+    Warnings,
+}
+
+/// How a command reports diagnostics: shared by every command that analyses a plan.
+#[derive(Args, Clone, Debug)]
+pub struct DiagnosticArgs {
+    /// How to print diagnostics: `human` on stderr, the others on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiagnosticFormat,
+    /// Report warnings as errors and fail on them (`--deny warnings`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Vec<Deny>,
+}
+
+/// The formats of the estimate report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EstimateFormat {
+    /// A table for the terminal, at most 100 columns wide.
+    Text,
+    Markdown,
+    /// The documented JSON (see `hostplan_codegen::report::json::schema`).
+    Json,
+    Html,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,9 +122,12 @@ pub enum Command {
     Check {
         /// The plan file.
         plan: std::path::PathBuf,
-        /// How to print diagnostics.
-        #[arg(long, value_enum, default_value = "human")]
-        format: DiagnosticFormat,
+        #[command(flatten)]
+        diagnostics: DiagnosticArgs,
+        /// Also print, per environment, the effective policy after `extends` and the
+        /// hosting-guide rules each part satisfies (text, or JSON with `--format json`).
+        #[arg(long)]
+        explain_policy: bool,
     },
     /// Format plan files in the canonical layout.
     Fmt {
@@ -91,6 +136,14 @@ pub enum Command {
         /// Do not write; exit with 1 if any file is not formatted.
         #[arg(long)]
         check: bool,
+    },
+    /// Estimate a plan's capacity and cost, per environment and over its horizon.
+    Estimate {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// The report's format; `html` is one self-contained page with SVG charts.
+        #[arg(long, value_enum, default_value = "text")]
+        format: EstimateFormat,
     },
     /// Explain a diagnostic code, or list all codes.
     Explain {
@@ -111,16 +164,29 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let rendered = error.render().to_string();
-            let stream = if error.use_stderr() { io.stderr() } else { io.stdout() };
+            let stream = if error.use_stderr() {
+                io.stderr()
+            } else {
+                io.stdout()
+            };
             let _ = stream.write_all(rendered.as_bytes());
             return code;
         }
     };
     match cli.command {
-        Command::Check { plan, format } => commands::check(&plan, format, io),
+        Command::Check {
+            plan,
+            diagnostics,
+            explain_policy,
+        } => commands::check(&plan, &diagnostics, explain_policy, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
+        Command::Estimate { plan, format } => commands::estimate(&plan, format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
         Command::Lsp { stdio: _ } => commands::lsp(io),
     }
