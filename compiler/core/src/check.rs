@@ -938,7 +938,11 @@ impl Ctx<'_> {
                 Expr::Path(path) if path.segments.len() == 1 => {
                     let name = path.text();
                     if let Some(value) = values.iter().find(|it| it.name == name) {
-                        self.out.sites.values.push(ValueSite { span, name: value.name, doc: value.doc });
+                        self.out.sites.values.push(ValueSite {
+                            span,
+                            name: value.name,
+                            doc: value.doc,
+                        });
                         return ValueKind::Enum(value.name);
                     }
                     self.unknown_variant(&name, values.iter().map(|it| it.name), span);
@@ -1065,7 +1069,11 @@ impl Ctx<'_> {
             );
             return ValueKind::Error;
         };
-        self.out.sites.values.push(ValueSite { span: self.span(callee.range), name: ctor.name, doc: ctor.doc });
+        self.out.sites.values.push(ValueSite {
+            span: self.span(callee.range),
+            name: ctor.name,
+            doc: ctor.doc,
+        });
         let usage = ty_usage(ctor);
         match (&ctor.args, args, body) {
             (CtorArgs::None, None, None) => ValueKind::Ctor {

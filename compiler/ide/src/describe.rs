@@ -67,7 +67,10 @@ pub(crate) fn environment_lines(env: &Environment) -> Vec<String> {
         lines.push(format!("- credentials: {}", bindings.join(", ")));
     }
     for allow in &env.allows {
-        lines.push(format!("- allows rule `{}`: {}", allow.code, allow.reason));
+        match &allow.reason {
+            Some(reason) => lines.push(format!("- allows rule `{}`: {reason}", allow.code)),
+            None => lines.push(format!("- allows rule `{}`, without a reason", allow.code)),
+        }
     }
     lines
 }

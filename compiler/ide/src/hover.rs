@@ -162,10 +162,8 @@ fn decl_markdown(analysis: &Analysis, id: DeclId) -> String {
                 markdown.push_str("\n\n");
                 markdown.push_str(&environment_lines(env).join("\n"));
                 if let Some(estimate) = environment_estimate(analysis, env) {
-                    markdown.push_str(&format!("\n\nEstimate: {} of storage", estimate.storage));
-                    if let Some(cost) = &estimate.monthly_cost {
-                        markdown.push_str(&format!(", {cost}"));
-                    }
+                    markdown.push_str("\n\nEstimate (`hostplan estimate` has the details):\n");
+                    markdown.push_str(&estimate.details.join("\n"));
                 }
                 markdown.push_str(&format!("\n\nPolicy `{}`", env.policy.qualified));
                 if let Some(chain) = extends_chain(&env.policy) {

@@ -33,11 +33,8 @@ pub fn inlay_hints(analysis: &Analysis, file: FileId) -> Vec<InlayHint> {
         let mut label = environment_topology(env);
         let mut tooltip = format!("Environment `{}`: target, infrastructure and CouchDB topology after defaults and `extends`", env.name);
         if let Some(estimate) = environment_estimate(analysis, env) {
-            label.push_str(&format!(" · {}", estimate.storage));
-            if let Some(cost) = &estimate.monthly_cost {
-                label.push_str(&format!(" · {cost}"));
-            }
-            tooltip.push_str(", with the capacity estimate");
+            label.push_str(&format!(" · {}", estimate.summary));
+            tooltip.push_str(", and the capacity estimate: storage growing with the data by the end of the horizon, and the monthly cost");
         }
         let start = env.name_span.range.end as usize;
         let line_end = text

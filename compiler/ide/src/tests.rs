@@ -591,7 +591,12 @@ fn inlay_hints_summarise_each_environment() {
     let (analysis, pos) = fixture(PLAN);
     let hints = crate::inlay_hints(&analysis, pos.file);
     assert_eq!(hints.len(), 1);
-    assert_eq!(hints[0].label, "compose on local · 1 CouchDB node");
+    let label = &hints[0].label;
+    assert!(
+        label.starts_with("compose on local · 1 CouchDB node · ")
+            && label.ends_with(" GiB by year 5"),
+        "{label}"
+    );
     assert_eq!(
         &PLAN[..hints[0].offset as usize]
             .rsplit('\n')
@@ -636,4 +641,52 @@ fn features_never_panic_anywhere_in_a_broken_file() {
     let _ = crate::document_symbols(&analysis, pos.file);
     let _ = crate::inlay_hints(&analysis, pos.file);
     let _ = crate::code_actions(&analysis, pos.file, TextRange::new(0, broken.len() as u32));
+}
+
+#[test]
+fn the_estimate_shows_beside_and_over_each_environment() {
+    let on_aws = PLAN
+        .replacen(
+            "import \"std/policies\"",
+            "import \"std/policies\"\nimport \"std/aws\"",
+            1,
+        )
+        .replacen("  target = compose", "  target = kubernetes(eks)", 1)
+        .replacen(
+            "  infra  = local",
+            "  infra  = aws { region = \"af-south-1\" }",
+            1,
+        )
+        .replacen("environment prod {", "environment pr$0od {", 1);
+    let (analysis, pos) = fixture(&on_aws);
+    let estimate = analysis
+        .estimate
+        .as_ref()
+        .expect("the plan has an estimate");
+    let prod = estimate
+        .environments
+        .iter()
+        .find(|it| it.name == "prod")
+        .unwrap();
+    let storage = hostplan_core::estimate::format::int(prod.years.last().unwrap().storage_gib);
+    let cost = hostplan_core::estimate::format::dollars(
+        prod.monthly_cost.expect("an instance type fits").cents(),
+    );
+    let hints = crate::inlay_hints(&analysis, pos.file);
+    assert_eq!(
+        hints[0].label,
+        format!("kubernetes(eks) on aws af-south-1 · 1 CouchDB node · {storage} GiB by year 5 · {cost}/month")
+    );
+    let hover = crate::hover(&analysis, pos).unwrap().markdown;
+    assert!(
+        hover.contains(&format!("- cost: {cost}/month (aws prices of ")),
+        "{hover}"
+    );
+    assert!(
+        hover.contains(&format!(
+            "- storage by year 5: {storage} GiB (CouchDB data "
+        )),
+        "{hover}"
+    );
+    assert!(hover.contains("- users served: 100"), "{hover}");
 }

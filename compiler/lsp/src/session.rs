@@ -273,6 +273,8 @@ fn empty_analysis() -> Analysis {
         workspace: Default::default(),
         checked: Default::default(),
         plan: None,
+        estimate: None,
+        rules: None,
         diagnostics: Vec::new(),
     }
 }
