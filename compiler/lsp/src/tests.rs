@@ -829,3 +829,109 @@ fn a_quick_fix_adds_a_missing_required_field() {
         "an empty domain is the next thing to fix"
     );
 }
+
+/// The diagnostics `hostplan check` gives for `text` as `plan.hplan`, as codes and UTF-16
+/// ranges, for comparison with what the server published.
+fn full_check(text: &str) -> Vec<(String, Value)> {
+    let loader = hostplan_core::MemoryLoader {
+        files: vec![("plan.hplan".to_string(), std::sync::Arc::from(text))],
+    };
+    let analysis = hostplan_core::analyze(
+        &loader,
+        "plan.hplan",
+        &mut hostplan_core::modules::ParseCache::default(),
+    )
+    .unwrap();
+    let index = hostplan_diagnostics::LineIndex::new(text);
+    let file = crate::convert::FileText {
+        text,
+        index: &index,
+    };
+    let mut out: Vec<(String, Value)> = analysis
+        .diagnostics
+        .iter()
+        .filter(|it| analysis.workspace.sources.path(it.primary.span.file) == "plan.hplan")
+        .map(|it| {
+            let range = serde_json::to_value(file.range(it.primary.span.range)).unwrap();
+            (it.code.code.to_string(), range)
+        })
+        .collect();
+    out.sort_by_key(|(code, range)| format!("{range}{code}"));
+    out
+}
+
+#[test]
+fn after_random_incremental_edits_the_server_agrees_with_a_full_check() {
+    let mut client = Client::start(&[]);
+    let mut text = PLAN.to_string();
+    client.open("plan.hplan", &text);
+    client.diagnostics("plan.hplan");
+    let snippets = [
+        "}",
+        "{",
+        "\"",
+        "x",
+        "\n",
+        " = ",
+        "é😀",
+        "# c\n",
+        "[",
+        "5d",
+        "policy q {}\n",
+        "",
+    ];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for version in 2..60 {
+        // Positions in UTF-16 units, sometimes inside a surrogate pair or past a line's end,
+        // as a careless client might send them; the server clamps them as `offset_of_utf16`
+        // does, and the test applies the same edit the same way.
+        let index = hostplan_diagnostics::LineIndex::new(&text);
+        let lines = index.line_count() as u64;
+        let line = (next() % lines) as u32;
+        let start = lsp_types::Position {
+            line,
+            character: (next() % 40) as u32,
+        };
+        let end_line = (line + (next() % 2) as u32).min(lines as u32 - 1);
+        let end = lsp_types::Position {
+            line: end_line,
+            character: (next() % 40) as u32,
+        };
+        let new_text = snippets[(next() % snippets.len() as u64) as usize];
+        let file = crate::convert::FileText {
+            text: &text,
+            index: &index,
+        };
+        let range = file.text_range(lsp_types::Range { start, end });
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": client.uri("plan.hplan"), "version": version },
+                "contentChanges": [{ "range": { "start": start, "end": end }, "text": new_text }]
+            }),
+        );
+        text.replace_range(range.start as usize..range.end as usize, new_text);
+        let mut published: Vec<(String, Value)> = client
+            .diagnostics("plan.hplan")
+            .iter()
+            .map(|it| {
+                (
+                    it["code"].as_str().unwrap().to_string(),
+                    it["range"].clone(),
+                )
+            })
+            .collect();
+        published.sort_by_key(|(code, range)| format!("{range}{code}"));
+        assert_eq!(
+            published,
+            full_check(&text),
+            "after edit {version}, the text is:\n{text}"
+        );
+    }
+}
