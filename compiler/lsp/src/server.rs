@@ -40,7 +40,7 @@ pub(crate) fn run(
     let params: lsp_types::InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let stdlib_dir = config.cache_dir.as_deref().map(crate::stdlib::directory);
     let mut session = Session::new(stdlib_dir);
-    #[allow(
+    #[expect(
         deprecated,
         reason = "root_uri is what older clients send instead of workspace folders"
     )]
@@ -702,7 +702,7 @@ fn completion_item(
     }
 }
 
-#[allow(
+#[expect(
     deprecated,
     reason = "DocumentSymbol::deprecated must be set while the protocol keeps the field"
 )]
