@@ -419,3 +419,15 @@ fn capitalize(text: &str) -> String {
         None => String::new(),
     }
 }
+
+/// Runs the language server on the process's stdin and stdout; the server writes nothing
+/// else to stdout, so this command writes only to stderr.
+pub(crate) fn lsp(io: &mut dyn Io) -> i32 {
+    match hostplan_lsp::run_stdio() {
+        Ok(()) => exit::OK,
+        Err(error) => {
+            let _ = writeln!(io.stderr(), "error: the language server stopped: {error}");
+            exit::USAGE
+        }
+    }
+}

@@ -188,6 +188,13 @@ pub enum Command {
         /// A code (`E2103`) or name (`unknown-field`); lists every code when omitted.
         code: Option<String>,
     },
+    /// Run the language server over stdin and stdout, for editors.
+    Lsp {
+        /// Talk over stdin and stdout: the only transport, accepted because editor clients
+        /// (VS Code's among them) pass it.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 /// Runs the command line. Never panics on user input; returns the exit code.
@@ -226,5 +233,6 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         } => outputs::build(&plan, &out, env.as_deref(), format, io),
         Command::Graph { plan, env, format } => outputs::graph(&plan, env.as_deref(), format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
+        Command::Lsp { stdio: _ } => commands::lsp(io),
     }
 }

@@ -127,6 +127,17 @@ pub struct SiteIndex {
     pub blocks: Vec<(Span, Span, &'static BlockSchema)>,
     /// Every import path and the module it loads.
     pub imports: Vec<(Span, ModuleId)>,
+    /// Every enumeration value and constructor name written as a value, with its schema
+    /// entry, so that hover can document `acme` or `kubernetes`.
+    pub values: Vec<ValueSite>,
+}
+
+/// A named value as written in a plan: an enumeration value or a constructor.
+#[derive(Clone, Copy, Debug)]
+pub struct ValueSite {
+    pub span: Span,
+    pub name: &'static str,
+    pub doc: &'static str,
 }
 
 /// The result of checking a workspace.
@@ -927,6 +938,11 @@ impl Ctx<'_> {
                 Expr::Path(path) if path.segments.len() == 1 => {
                     let name = path.text();
                     if let Some(value) = values.iter().find(|it| it.name == name) {
+                        self.out.sites.values.push(ValueSite {
+                            span,
+                            name: value.name,
+                            doc: value.doc,
+                        });
                         return ValueKind::Enum(value.name);
                     }
                     self.unknown_variant(&name, values.iter().map(|it| it.name), span);
@@ -1053,6 +1069,11 @@ impl Ctx<'_> {
             );
             return ValueKind::Error;
         };
+        self.out.sites.values.push(ValueSite {
+            span: self.span(callee.range),
+            name: ctor.name,
+            doc: ctor.doc,
+        });
         let usage = ty_usage(ctor);
         match (&ctor.args, args, body) {
             (CtorArgs::None, None, None) => ValueKind::Ctor {

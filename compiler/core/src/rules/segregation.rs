@@ -12,12 +12,16 @@ use crate::rules::{Ctx, Finding};
 /// R0114: two environments use the same credential.
 pub(crate) fn shared_secret(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
     let plan = ctx.plan;
-    let source_of = |name: &str| {
-        plan.secrets
-            .iter()
-            .find(|it| it.name == name)
-            .map(|it| &it.source)
-    };
+    // Looked up for every binding of every pair of environments: a map keeps large plans
+    // (hundreds of environments) from spending their time in string comparisons.
+    let mut sources: std::collections::BTreeMap<&str, &SecretSource> =
+        std::collections::BTreeMap::new();
+    for secret in &plan.secrets {
+        sources
+            .entry(secret.name.as_str())
+            .or_insert(&secret.source);
+    }
+    let source_of = |name: &str| sources.get(name).copied();
     each_pair(ctx, |first_idx, first, second_idx, second| {
         for binding in &second.secrets {
             let Some(source) = source_of(&binding.secret) else {
