@@ -489,6 +489,7 @@ pub fn build(
         checked,
         diagnostics,
         effective: BTreeMap::new(),
+        policies: BTreeMap::new(),
     };
     let mut missing = Vec::new();
     for kind in ["plan", "population", "users"] {
@@ -639,8 +640,12 @@ struct Ctx<'a> {
     workspace: &'a Workspace,
     checked: &'a Checked,
     diagnostics: &'a mut Vec<Diagnostic>,
-    /// Effective records of policies and environments after `extends`, by declaration.
-    effective: BTreeMap<DeclId, Record>,
+    /// Effective records of policies and environments after `extends`, by declaration,
+    /// shared so that a parent extended by hundreds of children is merged once.
+    effective: BTreeMap<DeclId, std::sync::Arc<Record>>,
+    /// Policies already built; every environment of a policy reuses it, and its diagnostics
+    /// are reported once.
+    policies: BTreeMap<DeclId, Option<Policy>>,
 }
 
 impl Ctx<'_> {
@@ -924,19 +929,20 @@ impl Ctx<'_> {
     }
 
     /// The record of a declaration with its `extends` chain applied.
-    fn effective(&mut self, id: DeclId) -> Option<Record> {
+    fn effective(&mut self, id: DeclId) -> Option<std::sync::Arc<Record>> {
         if let Some(record) = self.effective.get(&id) {
             return Some(record.clone());
         }
         let decl = self.checked.decl(id)?;
-        let own = decl.record.clone()?;
+        let own = decl.record.as_ref()?;
         let merged = match decl.extends {
             Some((parent, _)) => match self.effective(parent) {
-                Some(parent_record) => merge(&parent_record, &own),
-                None => own,
+                Some(parent_record) => merge(&parent_record, own),
+                None => own.clone(),
             },
-            None => own,
+            None => own.clone(),
         };
+        let merged = std::sync::Arc::new(merged);
         self.effective.insert(id, merged.clone());
         Some(merged)
     }
@@ -958,6 +964,15 @@ impl Ctx<'_> {
     }
 
     fn policy(&mut self, id: DeclId) -> Option<Policy> {
+        if let Some(policy) = self.policies.get(&id) {
+            return policy.clone();
+        }
+        let policy = self.build_policy(id);
+        self.policies.insert(id, policy.clone());
+        policy
+    }
+
+    fn build_policy(&mut self, id: DeclId) -> Option<Policy> {
         let record = self.effective(id)?;
         let decl = self.checked.decl(id)?;
         if self.is_user(decl.module) {

@@ -22,20 +22,34 @@ pub(crate) fn shared_secret(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .or_insert(&secret.source);
     }
     let source_of = |name: &str| sources.get(name).copied();
-    each_pair(ctx, |first_idx, first, second_idx, second| {
-        for binding in &second.secrets {
+    // One pass over the environments: the first binding of each place a value is read from is
+    // remembered, and every later binding of the same place is reported against it. Comparing
+    // every pair of environments made plans with hundreds of environments quadratic.
+    let mut first_reader: std::collections::HashMap<String, (usize, usize)> =
+        std::collections::HashMap::new();
+    let environments = &plan.environments;
+    for (second_idx, second) in environments.iter().enumerate() {
+        for (binding_idx, binding) in second.secrets.iter().enumerate() {
             let Some(source) = source_of(&binding.secret) else {
                 continue;
             };
             // A generated secret gets its own value in every environment it is bound in.
-            if matches!(source, SecretSource::Generate { .. }) {
+            let Some(key) = source_key(source) else {
+                continue;
+            };
+            let Some(&(first_idx, other_idx)) = first_reader.get(&key) else {
+                first_reader.insert(key, (second_idx, binding_idx));
+                continue;
+            };
+            if first_idx == second_idx {
                 continue;
             }
-            let Some(other) = first
-                .secrets
-                .iter()
-                .find(|it| it.secret == binding.secret || source_of(&it.secret) == Some(source))
-            else {
+            let (Some(first), Some(other)) = (
+                environments.get(first_idx),
+                environments
+                    .get(first_idx)
+                    .and_then(|it| it.secrets.get(other_idx)),
+            ) else {
                 continue;
             };
             let same_secret = other.secret == binding.secret;
@@ -105,7 +119,18 @@ pub(crate) fn shared_secret(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                 binding.slot.name()
             )));
         }
-    });
+    }
+}
+
+/// The place a secret's value is read from, or `None` for a generated secret, whose value
+/// differs in every environment.
+fn source_key(source: &SecretSource) -> Option<String> {
+    match source {
+        SecretSource::Env(name) => Some(format!("env:{name}")),
+        SecretSource::File(path) => Some(format!("file:{path}")),
+        SecretSource::External { store, key } => Some(format!("external:{store}:{key}")),
+        SecretSource::Generate { .. } => None,
+    }
 }
 
 /// R0115: two environments use the same CouchDB data volume.
