@@ -15,6 +15,7 @@ pub mod modules;
 pub mod plan_estimate;
 pub mod reference;
 pub mod schema;
+pub mod sizing;
 mod suggest;
 
 use std::sync::Arc;

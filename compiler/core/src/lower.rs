@@ -250,6 +250,8 @@ fn lower_environment(
         if env.policy.backup.is_some() {
             ctx.backup_service();
         }
+    } else if env.policy.backup.is_some() {
+        ctx.scheduled_backup();
     }
     if env.analytics_cht_sync {
         ctx.analytics_services();
@@ -948,6 +950,41 @@ impl<'a> EnvCtx<'a> {
         });
     }
 
+    /// The backup of a Kubernetes environment: the same schedule, retention, target and
+    /// volumes as on Compose, without a container, since the Kubernetes backend writes the
+    /// backup as a CronJob from [`ir::Backup`].
+    fn scheduled_backup(&mut self) {
+        let Some(policy) = &self.env.policy.backup else {
+            return;
+        };
+        let target = self.backup_target(policy);
+        if let ir::BackupTarget::LocalVolume { volume } = &target {
+            self.volumes.push(Volume {
+                name: volume.clone(),
+                kind: VolumeKind::Managed,
+                purpose: VolumePurpose::BackupRepository,
+                host: HostRole::Cht,
+                size_gib: self.sizing.backup_volume_gib,
+                encrypted: self.encrypted(),
+                backed_up: false,
+            });
+        }
+        self.backup = Some(ir::Backup {
+            every_secs: (policy.every_hours * 3600.0).round().max(60.0) as u64,
+            keep_secs: (policy.keep_days * 86_400.0).round().max(3600.0) as u64,
+            encrypted: policy.encrypted,
+            offsite: policy.offsite,
+            target,
+            volumes: self
+                .volumes
+                .iter()
+                .filter(|it| it.backed_up)
+                .map(|it| it.name.clone())
+                .collect(),
+            includes_settings: true,
+        });
+    }
+
     fn backup_target(&self, policy: &model::Backup) -> ir::BackupTarget {
         let bucket = bucket_name(&self.plan.name, &self.env.name);
         match &self.env.infra {
@@ -1448,7 +1485,7 @@ impl<'a> EnvCtx<'a> {
                 .iter()
                 .all(|it| it == "cht-upgrade-service")
                 && !variable.used_by.is_empty();
-            if !read_by_service && !(compose && only_upgrade_service) {
+            if !(read_by_service || compose && only_upgrade_service) {
                 continue;
             }
             let used_by: Vec<String> = variable
@@ -1876,7 +1913,7 @@ fn shell_quote(word: &str) -> String {
 
 /// A restic duration (`35d`, `36h`) covering at least `secs`.
 fn restic_duration(secs: u64) -> String {
-    if secs % 86_400 == 0 {
+    if secs.is_multiple_of(86_400) {
         format!("{}d", secs / 86_400)
     } else {
         format!("{}h", secs.div_ceil(3600))
