@@ -234,9 +234,9 @@ fn duration(secs: u64) -> String {
             format!("{n} {unit}s")
         }
     };
-    if secs % 86_400 == 0 && secs >= 2 * 86_400 {
+    if secs.is_multiple_of(86_400) && secs >= 2 * 86_400 {
         plural(secs / 86_400, "day")
-    } else if secs % 3600 == 0 {
+    } else if secs.is_multiple_of(3600) {
         plural(secs / 3600, "hour")
     } else {
         plural(secs.div_ceil(60), "minute")
