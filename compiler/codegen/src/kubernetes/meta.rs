@@ -88,20 +88,24 @@ pub(crate) fn annotate(object: &mut Map, annotations: Map) {
     }
 }
 
-/// The labels of a workload's pods: the chart's selector label first, then Hostplan's.
+/// The labels of a workload's pods: the chart's selector label first, then Hostplan's. Only
+/// CHT's own pods carry CHT's version.
 pub(crate) fn pod_labels(
     env: &Environment,
     selector_key: &str,
     selector: &str,
     component: &str,
 ) -> Map {
-    Map::new()
+    let mut labels = Map::new()
         .with(selector_key, selector)
         .with("app.kubernetes.io/name", component)
         .with("app.kubernetes.io/component", component)
         .with("app.kubernetes.io/part-of", "cht")
-        .with("app.kubernetes.io/instance", env.name.as_str())
-        .with("app.kubernetes.io/version", env.release.version.as_str())
+        .with("app.kubernetes.io/instance", env.name.as_str());
+    if selector_key == SERVICE_LABEL {
+        labels.insert("app.kubernetes.io/version", env.release.version.as_str());
+    }
+    labels
 }
 
 /// A service's DNS name inside the cluster, as CHT's chart writes it.

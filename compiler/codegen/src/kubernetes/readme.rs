@@ -99,6 +99,50 @@ fn containers(manifests: &[Manifest]) -> Vec<Value> {
     out
 }
 
+/// The containers that run on a read-only image, and those that keep a writable one (CouchDB
+/// aside, which the README explains on its own), each with the reason.
+fn image_writes(manifests: &[Manifest]) -> (Vec<String>, Vec<String>) {
+    let mut read_only = Vec::new();
+    let mut writable = Vec::new();
+    for object in manifests.iter().flat_map(|it| it.objects.iter()) {
+        let root = Node::Map(object.map.clone());
+        let pod = match str_at(&root, &["kind"]) {
+            "Deployment" | "StatefulSet" => root.get_path(&["spec", "template", "spec"]),
+            "CronJob" => root.get_path(&["spec", "jobTemplate", "spec", "template", "spec"]),
+            _ => None,
+        };
+        let containers = pod
+            .and_then(|it| it.get_path(&["containers"]))
+            .and_then(Node::as_seq);
+        for container in containers.into_iter().flat_map(|it| it.values()) {
+            let name = str_at(container, &["name"]).to_string();
+            let is_read_only = matches!(
+                container.get_path(&["securityContext", "readOnlyRootFilesystem"]),
+                Some(Node::Bool(true))
+            );
+            let reason = match name.as_str() {
+                "cht-api" => "the API unpacks the web apps' resources into its directory at start",
+                "cht-sentinel" => "Sentinel is built like the API, and CHT does not document it running read-only",
+                "cht-haproxy" => "HAProxy's entrypoint writes its backend list and a password file into the image",
+                "dbt" => "dbt fetches its models into its working directory",
+                _ => "",
+            };
+            if is_read_only {
+                if !read_only.contains(&format!("`{name}`")) {
+                    read_only.push(format!("`{name}`"));
+                }
+            } else if !reason.is_empty()
+                && !writable
+                    .iter()
+                    .any(|it: &String| it.starts_with(&format!("`{name}`")))
+            {
+                writable.push(format!("`{name}` ({reason})"));
+            }
+        }
+    }
+    (read_only, writable)
+}
+
 /// Every claim with its size and class.
 fn claims(manifests: &[Manifest]) -> Vec<Value> {
     manifests
@@ -337,7 +381,10 @@ fn data(
         _ => None,
     };
     let class = storage_class(env);
+    let (read_only, writable) = image_writes(manifests);
     json!({
+        "read_only": read_only.join(", "),
+        "writable": writable.join("; "),
         "header": header::html_comment(&options.plan_path).trim_end(),
         "env": env.name,
         "version": env.release.version,

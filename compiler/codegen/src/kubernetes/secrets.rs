@@ -126,7 +126,7 @@ pub(crate) fn specs(env: &Environment) -> Vec<SecretSpec> {
             keys.push(Key {
                 key: "RESTIC_REPOSITORY".to_string(),
                 value: Some(format!("\"{example}\"")),
-                how: "the restic repository on another site; add the variables restic needs for it (for example AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) to the same Secret".to_string(),
+                how: "the restic repository on another site: replace the example with yours, and add the variables restic needs for it (for example AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) to the same Secret".to_string(),
             });
         }
         out.push(SecretSpec {

@@ -247,10 +247,17 @@ struct Container {
 }
 
 fn container(it: Container) -> Map {
+    // Release tags do not move, so a node keeps the image it has; `latest` (CHT Sync's only
+    // published tag) moves, and is pulled again on every start, as Kubernetes does by default.
+    let pull = if it.image.ends_with(":latest") {
+        "Always"
+    } else {
+        "IfNotPresent"
+    };
     let mut map = Map::new()
         .with("name", it.name)
         .with("image", it.image)
-        .with("imagePullPolicy", "IfNotPresent");
+        .with("imagePullPolicy", pull);
     if !it.command.is_empty() {
         map.insert("command", it.command.into_iter().collect::<Seq>());
     }
