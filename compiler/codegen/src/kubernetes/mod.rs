@@ -80,7 +80,7 @@ pub fn emit(
     }
     files.push(OutputFile {
         path: format!("{prefix}/kustomization.yaml"),
-        contents: kustomization(&names, options),
+        contents: kustomization(env, &names, options),
     });
     if let Some(monitoring) = &env.monitoring {
         crate::compose::watchdog_files(env, monitoring, options, files);
@@ -303,12 +303,14 @@ fn render(manifest: &Manifest, options: &EmitOptions) -> String {
     yaml::documents(&docs)
 }
 
-fn kustomization(files: &[String], options: &EmitOptions) -> String {
+fn kustomization(env: &Environment, files: &[String], options: &EmitOptions) -> String {
     let mut head = Comment::new(&header::text(&options.plan_path));
     head.push("Every manifest of the environment, in the order of the dependency graph: `kubectl apply -k .`");
+    // kustomize needs no name, but tools that read every YAML file as an object do.
     let root = Map::new()
         .with("apiVersion", "kustomize.config.k8s.io/v1beta1")
         .with("kind", "Kustomization")
+        .with("metadata", Map::new().with("name", env.namespace.as_str()))
         .with(
             "resources",
             files.iter().map(String::as_str).collect::<Seq>(),
