@@ -31,7 +31,7 @@ pub(crate) fn schedule(every_secs: u64) -> (String, u64, Option<String>) {
     let largest_divisor = |of: u64, at_most: u64| {
         (1..=at_most.min(of))
             .rev()
-            .find(|it| of.is_multiple_of(*it))
+            .find(|it| of.checked_rem(*it) == Some(0))
             .unwrap_or(1)
     };
     let (cron, actual) = if minutes < 60 {
@@ -75,7 +75,7 @@ pub(crate) fn schedule(every_secs: u64) -> (String, u64, Option<String>) {
 
 /// `35d` or `36h`: restic's duration covering at least `secs`.
 fn restic_duration(secs: u64) -> String {
-    if secs.is_multiple_of(86_400) {
+    if secs.checked_rem(86_400) == Some(0) {
         format!("{}d", secs / 86_400)
     } else {
         format!("{}h", secs.div_ceil(3600))
@@ -91,9 +91,9 @@ pub(crate) fn describe(secs: u64) -> String {
             format!("{n} {unit}s")
         }
     };
-    if secs.is_multiple_of(86_400) && 2 * 86_400 <= secs {
+    if secs.checked_rem(86_400) == Some(0) && 2 * 86_400 <= secs {
         plural(secs / 86_400, "day")
-    } else if secs.is_multiple_of(3600) {
+    } else if secs.checked_rem(3600) == Some(0) {
         plural(secs / 3600, "hour")
     } else {
         plural(secs.div_ceil(60), "minute")

@@ -120,7 +120,7 @@ pub(crate) fn cpu(millicpu: u64) -> String {
 
 /// A memory or storage quantity, as `2Gi` when it is whole GiB and `640Mi` otherwise.
 pub(crate) fn mebibytes(mib: u64) -> String {
-    if mib != 0 && mib.is_multiple_of(1024) {
+    if mib != 0 && mib.checked_rem(1024) == Some(0) {
         format!("{}Gi", mib / 1024)
     } else {
         format!("{mib}Mi")

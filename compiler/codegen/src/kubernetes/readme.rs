@@ -382,7 +382,8 @@ fn data(
     };
     let class = storage_class(env);
     let (read_only, writable) = image_writes(manifests);
-    json!({
+    // Two halves, so neither macro call nests deeper than the compiler's default limit.
+    let mut data = json!({
         "read_only": read_only.join(", "),
         "writable": writable.join("; "),
         "header": header::html_comment(&options.plan_path).trim_end(),
@@ -405,6 +406,8 @@ fn data(
         },
         "monitoring_summary": match &env.monitoring { Some(it) => format!("CHT Watchdog {} on a separate host", it.watchdog_version), None => "none".to_string() },
         "analytics_summary": if env.analytics.is_some() { "CHT Sync into PostgreSQL, in the namespace (`kubernetes/cht-sync.yaml`)" } else { "none" },
+    });
+    let rest = json!({
         "files": files,
         "prerequisites": prerequisites(env, manifests),
         "sizing": env.sizing.source.describe(),
@@ -448,7 +451,11 @@ fn data(
         })).collect::<Vec<_>>(),
         "update_window": env.update_window,
         "suppressions": env.suppressions.iter().map(|it| json!({ "code": it.code, "reason": it.reason })).collect::<Vec<_>>(),
-    })
+    });
+    if let (Some(data), Value::Object(rest)) = (data.as_object_mut(), rest) {
+        data.extend(rest);
+    }
+    data
 }
 
 /// "`A`", "`A` and `B`", "`A`, `B` and `C`".
