@@ -69,33 +69,36 @@ pub fn emit(
     files: &mut Vec<OutputFile>,
 ) {
     let manifests = manifests(program, env);
+    let names: Vec<String> = manifests.iter().map(|it| it.file.clone()).collect();
+    let mut watchdog = Vec::new();
+    if let Some(monitoring) = &env.monitoring {
+        crate::compose::watchdog_files(env, monitoring, options, &mut watchdog);
+    }
+    // The README lists every file of the environment and reads the manifests, so it is
+    // written first and the manifests are then printed without copying them.
+    let mut own: Vec<String> = names.iter().map(|it| format!("kubernetes/{it}")).collect();
+    own.push("kubernetes/kustomization.yaml".to_string());
+    own.extend(watchdog.iter().filter_map(|it| {
+        it.path
+            .strip_prefix(&format!("{}/", env.name))
+            .map(str::to_string)
+    }));
+    let readme = readme::render(program, env, &manifests, &own, options);
     let prefix = format!("{}/kubernetes", env.name);
-    let mut names = Vec::new();
-    for manifest in &manifests {
+    for manifest in manifests {
         files.push(OutputFile {
             path: format!("{prefix}/{}", manifest.file),
             contents: render(manifest, options),
         });
-        names.push(manifest.file.clone());
     }
     files.push(OutputFile {
         path: format!("{prefix}/kustomization.yaml"),
         contents: kustomization(env, &names, options),
     });
-    if let Some(monitoring) = &env.monitoring {
-        crate::compose::watchdog_files(env, monitoring, options, files);
-    }
-    let own: Vec<String> = files
-        .iter()
-        .filter_map(|it| {
-            it.path
-                .strip_prefix(&format!("{}/", env.name))
-                .map(str::to_string)
-        })
-        .collect();
+    files.append(&mut watchdog);
     files.push(OutputFile {
         path: format!("{}/README.md", env.name),
-        contents: readme::render(program, env, &manifests, &own, options),
+        contents: readme,
     });
 }
 
@@ -278,15 +281,16 @@ fn namespace(env: &Environment) -> Object {
     )
 }
 
-fn render(manifest: &Manifest, options: &EmitOptions) -> String {
+fn render(manifest: Manifest, options: &EmitOptions) -> String {
+    let what = wrap(&manifest.what, 98);
     let docs: Vec<Document> = manifest
         .objects
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(idx, object)| {
             let mut comment = if idx == 0 {
                 let mut head = Comment::new(&header::text(&options.plan_path));
-                head.push(&wrap(&manifest.what, 98));
+                head.push(&what);
                 head
             } else {
                 Comment::default()
@@ -296,7 +300,7 @@ fn render(manifest: &Manifest, options: &EmitOptions) -> String {
             }
             Document {
                 header: comment,
-                root: Node::Map(object.map.clone()),
+                root: Node::Map(object.map),
             }
         })
         .collect();

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use hostplan_core::ir::{self, BackupTarget, Distribution, Environment, HostRole, TlsMode};
 
-use crate::doc::Node;
+use crate::doc::{Map, Node};
 use crate::kubernetes::backup::{self, SERVICE_ACCOUNT};
 use crate::kubernetes::ingress::{self, Certificate};
 use crate::kubernetes::meta::{self, TLS_SECRET};
@@ -174,14 +174,14 @@ fn sizes_section(out: &mut String, env: &Environment, manifests: &[Manifest]) {
     }
     out.push_str("\n| workload | container | CPU request | CPU limit | memory request | memory limit |\n| --- | --- | --- | --- | --- | --- |\n");
     for object in manifests.iter().flat_map(|it| it.objects.iter()) {
-        let root = Node::Map(object.map.clone());
-        let kind = str_at(&root, &["kind"]);
-        for container in pod_containers(&root) {
+        let root = &object.map;
+        let kind = text(root, &["kind"]);
+        for container in pod_containers(root) {
             let get = |path: &[&str]| str_at(container, path);
             let _ = writeln!(
                 out,
                 "| {kind} `{}` | `{}` | {} | {} | {} | {} |",
-                str_at(&root, &["metadata", "name"]),
+                text(root, &["metadata", "name"]),
                 get(&["name"]),
                 get(&["resources", "requests", "cpu"]),
                 get(&["resources", "limits", "cpu"]),
@@ -192,19 +192,19 @@ fn sizes_section(out: &mut String, env: &Environment, manifests: &[Manifest]) {
     }
     out.push_str("\n| volume claim | size | storage class |\n| --- | --- | --- |\n");
     for object in manifests.iter().flat_map(|it| it.objects.iter()) {
-        let root = Node::Map(object.map.clone());
-        if str_at(&root, &["kind"]) != "PersistentVolumeClaim" {
+        let root = &object.map;
+        if text(root, &["kind"]) != "PersistentVolumeClaim" {
             continue;
         }
-        let class = match str_at(&root, &["spec", "storageClassName"]) {
+        let class = match text(root, &["spec", "storageClassName"]) {
             "" => "the cluster's default".to_string(),
             class => format!("`{class}`"),
         };
         let _ = writeln!(
             out,
             "| `{}` | {} | {class} |",
-            str_at(&root, &["metadata", "name"]),
-            str_at(&root, &["spec", "resources", "requests", "storage"])
+            text(root, &["metadata", "name"]),
+            text(root, &["spec", "resources", "requests", "storage"])
         );
     }
     out.push('\n');
@@ -231,16 +231,27 @@ fn sizes_section(out: &mut String, env: &Environment, manifests: &[Manifest]) {
 }
 
 /// The containers of a workload's pod template.
-fn pod_containers(root: &Node) -> Vec<&Node> {
-    let pod = match str_at(root, &["kind"]) {
-        "Deployment" | "StatefulSet" => root.get_path(&["spec", "template", "spec"]),
-        "CronJob" => root.get_path(&["spec", "jobTemplate", "spec", "template", "spec"]),
+fn pod_containers(root: &Map) -> Vec<&Node> {
+    let pod = match text(root, &["kind"]) {
+        "Deployment" | "StatefulSet" => at(root, &["spec", "template", "spec"]),
+        "CronJob" => at(root, &["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     };
     pod.and_then(|it| it.get_path(&["containers"]))
         .and_then(Node::as_seq)
         .map(|it| it.values().collect())
         .unwrap_or_default()
+}
+
+/// The node at a path of keys below a map.
+fn at<'a>(map: &'a Map, path: &[&str]) -> Option<&'a Node> {
+    let (first, rest) = path.split_first()?;
+    map.get(first)?.get_path(rest)
+}
+
+/// The string at a path of keys below a map, or `""`.
+fn text<'a>(map: &'a Map, path: &[&str]) -> &'a str {
+    at(map, path).and_then(Node::as_str).unwrap_or_default()
 }
 
 fn deploy_section(out: &mut String, env: &Environment, manifests: &[Manifest]) {
@@ -589,16 +600,7 @@ fn image_writes(manifests: &[Manifest]) -> (Vec<String>, Vec<String>) {
     let mut read_only = Vec::new();
     let mut writable = Vec::new();
     for object in manifests.iter().flat_map(|it| it.objects.iter()) {
-        let root = Node::Map(object.map.clone());
-        let pod = match str_at(&root, &["kind"]) {
-            "Deployment" | "StatefulSet" => root.get_path(&["spec", "template", "spec"]),
-            "CronJob" => root.get_path(&["spec", "jobTemplate", "spec", "template", "spec"]),
-            _ => None,
-        };
-        let containers = pod
-            .and_then(|it| it.get_path(&["containers"]))
-            .and_then(Node::as_seq);
-        for container in containers.into_iter().flat_map(|it| it.values()) {
+        for container in pod_containers(&object.map) {
             let name = str_at(container, &["name"]).to_string();
             let is_read_only = matches!(
                 container.get_path(&["securityContext", "readOnlyRootFilesystem"]),
@@ -632,14 +634,14 @@ fn rollouts(manifests: &[Manifest]) -> Vec<String> {
     manifests
         .iter()
         .flat_map(|it| it.objects.iter())
-        .map(|it| Node::Map(it.map.clone()))
         .filter_map(|it| {
-            let kind = match str_at(&it, &["kind"]) {
+            let it = &it.map;
+            let kind = match text(it, &["kind"]) {
                 "Deployment" => "deployment",
                 "StatefulSet" => "statefulset",
                 _ => return None,
             };
-            Some(format!("{kind}/{}", str_at(&it, &["metadata", "name"])))
+            Some(format!("{kind}/{}", text(it, &["metadata", "name"])))
         })
         .collect()
 }
