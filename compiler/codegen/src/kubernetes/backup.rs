@@ -134,10 +134,14 @@ pub(crate) fn objects(env: &Environment) -> Vec<Object> {
     let Some(backup) = &env.backup else {
         return Vec::new();
     };
+    let comment = match &backup.target {
+        BackupTarget::Bucket { .. } => "The backup's identity, to which the cloud grants access to the backup bucket (see the README); it has no rights in the cluster.",
+        BackupTarget::LocalVolume { .. } | BackupTarget::OperatorProvided { .. } => "The backup's own identity; it has no rights in the cluster.",
+    };
     let mut out = vec![Object::new(
         object(env, "v1", "ServiceAccount", SERVICE_ACCOUNT, Map::new())
             .with("automountServiceAccountToken", false),
-        "The backup's identity, to which the cloud grants access to the backup bucket (see the README); it has no rights in the cluster.",
+        comment,
     )];
     let (cron, actual, note) = schedule(backup.every_secs);
     for node in couch_nodes(env) {
