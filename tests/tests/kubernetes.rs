@@ -259,6 +259,28 @@ fn every_manifest_validates_strictly_against_kubernetes_1_33() {
         for env in envs {
             let files = manifests(&build.files, env);
             assert!(!files.is_empty(), "{label}/{env}: no manifests");
+            // Two objects with the same identity would overwrite each other when applied.
+            let mut identities = BTreeSet::new();
+            for object in objects(&build.files, env) {
+                let group = object["apiVersion"]
+                    .as_str()
+                    .and_then(|it| it.split_once('/'))
+                    .map(|it| it.0.to_string())
+                    .unwrap_or_default();
+                let identity = (
+                    group,
+                    kind(&object).to_string(),
+                    object["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    name(&object).to_string(),
+                );
+                assert!(
+                    identities.insert(identity.clone()),
+                    "{label}/{env}: {identity:?} twice"
+                );
+            }
             for output in files {
                 if let Err(traps) = check_yaml11_traps(&output.contents) {
                     panic!("{label}: {}: YAML 1.1 traps {traps:#?}", output.path);
