@@ -1,5 +1,6 @@
 //! Shared helpers for the cross-crate test suites.
 
+pub mod crd;
 pub mod suite;
 pub mod validate;
 

@@ -120,7 +120,11 @@ fn lowered(
         .plan
         .as_ref()
         .filter(|_| !analysis.has_errors())
-        .map(hostplan_core::lower::lower);
+        .map(|plan| match &analysis.estimate {
+            // Backends size containers, volumes and hosts from the capacity estimate.
+            Some(estimate) => hostplan_core::sizing::lower_with_estimate(plan, estimate),
+            None => hostplan_core::lower::lower(plan),
+        });
     if let Some((_, lower_diagnostics)) = &lowered {
         diagnostics.extend(lower_diagnostics.iter().cloned());
         hostplan_diagnostics::sort_and_dedup(&mut diagnostics);

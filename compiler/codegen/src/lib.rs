@@ -10,6 +10,7 @@ pub mod compose;
 pub mod doc;
 pub mod hcl;
 pub mod header;
+pub mod kubernetes;
 pub mod report;
 pub mod yaml;
 
@@ -38,8 +39,9 @@ pub fn emit(program: &ir::Program, options: &EmitOptions, only: Option<&str>) ->
         if only.is_some_and(|it| it != env.name) {
             continue;
         }
-        if env.target == ir::Target::Compose {
-            compose::emit(program, env, options, &mut files);
+        match env.target {
+            ir::Target::Compose => compose::emit(program, env, options, &mut files),
+            ir::Target::Kubernetes(_) => kubernetes::emit(program, env, options, &mut files),
         }
     }
     files

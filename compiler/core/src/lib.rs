@@ -16,6 +16,7 @@ pub mod plan_estimate;
 pub mod reference;
 pub mod rules;
 pub mod schema;
+pub mod sizing;
 mod suggest;
 
 use std::sync::Arc;
@@ -55,6 +56,11 @@ pub fn analyze(
     let mut model_diagnostics = Vec::new();
     let plan = model::build(&workspace, &checked, &mut model_diagnostics);
     diagnostics.append(&mut model_diagnostics);
+    if let Some(plan) = &plan {
+        // A plan may declare its own release layout; a broken one is a plan error that
+        // `check` reports, not something only `build` would find.
+        lower::check_catalogue(plan, &mut diagnostics);
+    }
     let std_files: Vec<hostplan_diagnostics::FileId> = workspace
         .modules
         .iter()

@@ -154,8 +154,11 @@ fn bytes_to_gib(bytes: u64) -> u64 {
 /// Reports catalogue data that would give a broken graph: a `depends_on` naming no service of
 /// its release, or services that wait for each other in a cycle. The catalogue is plan data
 /// (a plan may declare a release of its own), so these are plan diagnostics.
-fn check_catalogue(plan: &model::Plan, diagnostics: &mut Vec<Diagnostic>) {
+pub fn check_catalogue(plan: &model::Plan, diagnostics: &mut Vec<Diagnostic>) {
     let layout = &plan.release.layout;
+    // A core service is checked against both CouchDB files; its missing dependency is one
+    // mistake and is reported once.
+    let mut reported: Vec<(&str, &str)> = Vec::new();
     for file in [ComposeFile::Couchdb, ComposeFile::CouchdbClustered] {
         let services: Vec<&model::Service> = layout
             .services
@@ -164,7 +167,9 @@ fn check_catalogue(plan: &model::Plan, diagnostics: &mut Vec<Diagnostic>) {
             .collect();
         for service in &services {
             for dependency in &service.depends_on {
-                if !services.iter().any(|it| it.name == *dependency) {
+                let key = (service.name.as_str(), dependency.as_str());
+                if !services.iter().any(|it| it.name == *dependency) && !reported.contains(&key) {
+                    reported.push(key);
                     diagnostics.push(
                         Diagnostic::error(
                             &codes::E3001,
@@ -250,6 +255,8 @@ fn lower_environment(
         if env.policy.backup.is_some() {
             ctx.backup_service();
         }
+    } else if env.policy.backup.is_some() {
+        ctx.scheduled_backup();
     }
     if env.analytics_cht_sync {
         ctx.analytics_services();
@@ -950,6 +957,41 @@ impl<'a> EnvCtx<'a> {
             offsite: policy.offsite,
             target,
             volumes: data_volumes.iter().map(|it| it.name.clone()).collect(),
+            includes_settings: true,
+        });
+    }
+
+    /// The backup of a Kubernetes environment: the same schedule, retention, target and
+    /// volumes as on Compose, without a container, since the Kubernetes backend writes the
+    /// backup as a CronJob from [`ir::Backup`].
+    fn scheduled_backup(&mut self) {
+        let Some(policy) = &self.env.policy.backup else {
+            return;
+        };
+        let target = self.backup_target(policy);
+        if let ir::BackupTarget::LocalVolume { volume } = &target {
+            self.volumes.push(Volume {
+                name: volume.clone(),
+                kind: VolumeKind::Managed,
+                purpose: VolumePurpose::BackupRepository,
+                host: HostRole::Cht,
+                size_gib: self.sizing.backup_volume_gib,
+                encrypted: self.encrypted(),
+                backed_up: false,
+            });
+        }
+        self.backup = Some(ir::Backup {
+            every_secs: (policy.every_hours * 3600.0).round().max(60.0) as u64,
+            keep_secs: (policy.keep_days * 86_400.0).round().max(3600.0) as u64,
+            encrypted: policy.encrypted,
+            offsite: policy.offsite,
+            target,
+            volumes: self
+                .volumes
+                .iter()
+                .filter(|it| it.backed_up)
+                .map(|it| it.name.clone())
+                .collect(),
             includes_settings: true,
         });
     }

@@ -14,7 +14,7 @@
 //! - `watchdog/`: CHT Watchdog's settings, for its own host.
 //! - `.env.example` and `README.md`.
 
-mod env_file;
+pub(crate) mod env_file;
 mod readme;
 
 use hostplan_core::ir::{
@@ -335,7 +335,7 @@ fn cpus(millicpu: u64) -> String {
 
 /// CHT Watchdog's files, for its own host: the instances it watches, its settings and, when
 /// the policy names alert channels, Grafana contact points that send every alert there.
-fn watchdog_files(
+pub(crate) fn watchdog_files(
     env: &Environment,
     monitoring: &ir::Monitoring,
     options: &EmitOptions,
