@@ -18,7 +18,9 @@ impl SourceLoader for FsLoader {
                 Ok(text) => Ok(Arc::from(text)),
                 Err(_) => Err("the file is not UTF-8 text".to_string()),
             },
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err("no such file".to_string()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Err("no such file".to_string())
+            }
             Err(error) if full.is_dir() => Err(format!("is a directory ({error})")),
             Err(error) => Err(error.to_string()),
         }
@@ -27,7 +29,14 @@ impl SourceLoader for FsLoader {
 
 /// Splits a plan path into its directory (the loader's root) and its file name.
 pub fn split_plan_path(plan: &Path) -> (PathBuf, String) {
-    let root = plan.parent().map(Path::to_path_buf).filter(|it| !it.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
-    let name = plan.file_name().map(|it| it.to_string_lossy().into_owned()).unwrap_or_default();
+    let root = plan
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|it| !it.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = plan
+        .file_name()
+        .map(|it| it.to_string_lossy().into_owned())
+        .unwrap_or_default();
     (root, name)
 }

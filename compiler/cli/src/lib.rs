@@ -37,7 +37,11 @@ impl Default for StdIo {
     fn default() -> StdIo {
         use std::io::IsTerminal;
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        StdIo { stdout: std::io::stdout(), stderr: std::io::stderr(), color }
+        StdIo {
+            stdout: std::io::stdout(),
+            stderr: std::io::stderr(),
+            color,
+        }
     }
 }
 
@@ -61,7 +65,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "hostplan", version, about = "A compiler for hosting plans of the Community Health Toolkit")]
+#[command(
+    name = "hostplan",
+    version,
+    about = "A compiler for hosting plans of the Community Health Toolkit"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -85,6 +93,17 @@ pub enum GraphFormat {
     Mermaid,
     /// Nodes, edges, creation order and cycles as JSON.
     Json,
+}
+
+/// The formats of the estimate report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EstimateFormat {
+    /// A table for the terminal, at most 100 columns wide.
+    Text,
+    Markdown,
+    /// The documented JSON (see `hostplan_codegen::report::json::schema`).
+    Json,
+    Html,
 }
 
 #[derive(Subcommand, Debug)]
@@ -130,6 +149,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
     },
+    /// Estimate a plan's capacity and cost, per environment and over its horizon.
+    Estimate {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// The report's format; `html` is one self-contained page with SVG charts.
+        #[arg(long, value_enum, default_value = "text")]
+        format: EstimateFormat,
+    },
     /// Explain a diagnostic code, or list all codes.
     Explain {
         /// A code (`E2103`) or name (`unknown-field`); lists every code when omitted.
@@ -142,9 +169,17 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if error.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let rendered = error.render().to_string();
-            let stream = if error.use_stderr() { io.stderr() } else { io.stdout() };
+            let stream = if error.use_stderr() {
+                io.stderr()
+            } else {
+                io.stdout()
+            };
             let _ = stream.write_all(rendered.as_bytes());
             return code;
         }
@@ -154,6 +189,7 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
         Command::Build { plan, out, env, format } => outputs::build(&plan, &out, env.as_deref(), format, io),
         Command::Graph { plan, env, format } => outputs::graph(&plan, env.as_deref(), format, io),
+        Command::Estimate { plan, format } => commands::estimate(&plan, format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
     }
 }

@@ -1,9 +1,9 @@
 //! The backends: they read the resource model ([`hostplan_core::ir`]) and print output files.
 //!
 //! Every backend builds typed trees ([`doc`]) and hands them to a deterministic printer
-//! ([`yaml`]); human text (READMEs) goes through Handlebars templates. Nothing here reads the
-//! syntax tree, the file system or the clock, so the same program always gives the same
-//! files, byte for byte.
+//! ([`yaml`]); human text (READMEs) goes through Handlebars templates, and human reports live in
+//! [`report`]. Nothing here reads the syntax tree, the file system or the clock, so the same
+//! program always gives the same files, byte for byte.
 
 #![recursion_limit = "256"]
 
@@ -11,6 +11,7 @@ pub mod compose;
 pub mod doc;
 pub mod hcl;
 pub mod header;
+pub mod report;
 pub mod yaml;
 
 use hostplan_core::ir;

@@ -6,7 +6,7 @@
 //! checked later, on the records that `extends` produces, by [`check_required`]. For the
 //! editor, it records where every reference, field and block is ([`SiteIndex`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use hostplan_diagnostics::{codes, Diagnostic, Edit, Fix, Label, Span, TextRange};
 use hostplan_syntax::ast::{self, BlockLabel, Dimension, Entry, EntryKind, Expr};
@@ -41,7 +41,11 @@ pub enum ValueKind {
     Enum(&'static str),
     Ref(DeclId),
     List(Vec<Value>),
-    Ctor { name: &'static str, args: Vec<(&'static str, Value)>, body: Option<Box<Record>> },
+    Ctor {
+        name: &'static str,
+        args: Vec<(&'static str, Value)>,
+        body: Option<Box<Record>>,
+    },
     /// A value that was diagnosed; readers treat it as absent.
     Error,
 }
@@ -65,6 +69,9 @@ pub struct Record {
     pub span: Span,
     pub fields: Vec<Field>,
     pub blocks: Vec<Record>,
+    /// Whether the block had fields its schema does not know. A misspelt field is often the
+    /// required one, so missing-field errors are not reported for such a block.
+    pub has_unknown_fields: bool,
 }
 
 impl Record {
@@ -73,7 +80,9 @@ impl Record {
     }
 
     pub fn value(&self, name: &str) -> Option<&ValueKind> {
-        self.field(name).map(|it| &it.value.kind).filter(|it| !matches!(it, ValueKind::Error))
+        self.field(name)
+            .map(|it| &it.value.kind)
+            .filter(|it| !matches!(it, ValueKind::Error))
     }
 
     pub fn block(&self, kind: &str) -> Option<&Record> {
@@ -81,7 +90,10 @@ impl Record {
     }
 
     pub fn label_name(&self) -> &str {
-        self.label.as_ref().map(|(name, _)| name.as_str()).unwrap_or("")
+        self.label
+            .as_ref()
+            .map(|(name, _)| name.as_str())
+            .unwrap_or("")
     }
 }
 
@@ -140,13 +152,22 @@ impl Checked {
 
     /// Declarations of one kind, in declaration order.
     pub fn decls_of(&self, kind: DeclKind) -> impl Iterator<Item = (DeclId, &Decl)> {
-        self.decls.iter().enumerate().filter(move |(_, it)| it.kind == kind).map(|(idx, it)| (DeclId(idx as u32), it))
+        self.decls
+            .iter()
+            .enumerate()
+            .filter(move |(_, it)| it.kind == kind)
+            .map(|(idx, it)| (DeclId(idx as u32), it))
     }
 }
 
 /// Checks every module of a workspace.
 pub fn check(workspace: &Workspace) -> Checked {
-    let mut ctx = Ctx { workspace, out: Checked::default(), scopes: Vec::new(), module: ModuleId(0) };
+    let mut ctx = Ctx {
+        workspace,
+        out: Checked::default(),
+        scopes: Vec::new(),
+        module: ModuleId(0),
+    };
     ctx.collect_decls();
     ctx.out.uses = vec![0; ctx.out.decls.len()];
     for (idx, module) in workspace.modules.iter().enumerate() {
@@ -161,7 +182,7 @@ pub fn check(workspace: &Workspace) -> Checked {
 struct Scope {
     decls: HashMap<(DeclKind, String), DeclId>,
     names: HashMap<String, Vec<DeclId>>,
-    imports: HashMap<String, ModuleId>,
+    imports: BTreeMap<String, ModuleId>,
 }
 
 struct Ctx<'w> {
@@ -173,7 +194,11 @@ struct Ctx<'w> {
 
 impl Ctx<'_> {
     fn file(&self) -> hostplan_diagnostics::FileId {
-        self.workspace.modules.get(self.module.0 as usize).map(|it| it.file).unwrap_or(hostplan_diagnostics::FileId(0))
+        self.workspace
+            .modules
+            .get(self.module.0 as usize)
+            .map(|it| it.file)
+            .unwrap_or(hostplan_diagnostics::FileId(0))
     }
 
     fn span(&self, range: TextRange) -> Span {
@@ -189,7 +214,11 @@ impl Ctx<'_> {
     fn collect_decls(&mut self) {
         for (idx, module) in self.workspace.modules.iter().enumerate() {
             self.module = ModuleId(idx as u32);
-            let mut scope = Scope { decls: HashMap::new(), names: HashMap::new(), imports: HashMap::new() };
+            let mut scope = Scope {
+                decls: HashMap::new(),
+                names: HashMap::new(),
+                imports: BTreeMap::new(),
+            };
             for import in &module.imports {
                 if let Some(target) = import.target {
                     scope.imports.insert(import.alias.clone(), target);
@@ -199,18 +228,28 @@ impl Ctx<'_> {
             for entry in &module.ast.entries {
                 let (kind, name, name_range) = match &entry.kind {
                     EntryKind::Block(block) => {
-                        let Some(kind) = schema::top_level(&block.kind.name).and_then(|it| it.decl) else { continue };
+                        let Some(kind) = schema::top_level(&block.kind.name).and_then(|it| it.decl)
+                        else {
+                            continue;
+                        };
                         let Some(label) = &block.label else { continue };
                         (kind, label.name().to_string(), label.range())
                     }
-                    EntryKind::Labelled(labelled) if labelled.kind.name == "secret" => {
-                        (DeclKind::Secret, labelled.name.name.clone(), labelled.name.range)
-                    }
+                    EntryKind::Labelled(labelled) if labelled.kind.name == "secret" => (
+                        DeclKind::Secret,
+                        labelled.name.name.clone(),
+                        labelled.name.range,
+                    ),
                     _ => continue,
                 };
                 let name_span = self.span(name_range);
                 if let Some(previous) = scope.decls.get(&(kind, name.clone())).copied() {
-                    let previous_span = self.out.decls.get(previous.0 as usize).map(|it| it.name_span).unwrap_or(name_span);
+                    let previous_span = self
+                        .out
+                        .decls
+                        .get(previous.0 as usize)
+                        .map(|it| it.name_span)
+                        .unwrap_or(name_span);
                     self.error(
                         Diagnostic::error(
                             &codes::E1005,
@@ -253,12 +292,18 @@ impl Ctx<'_> {
         let mut seen: HashMap<(DeclKind, String), Span> = HashMap::new();
         let mut found = Vec::new();
         for decl in &self.out.decls {
-            let is_std = self.workspace.modules.get(decl.module.0 as usize).is_some_and(|it| it.is_std);
+            let is_std = self
+                .workspace
+                .modules
+                .get(decl.module.0 as usize)
+                .is_some_and(|it| it.is_std);
             if is_std || !matches!(decl.kind, DeclKind::Environment | DeclKind::Operator) {
                 continue;
             }
             match seen.get(&(decl.kind, decl.name.clone())) {
-                Some(first) if first.file != decl.name_span.file => found.push((decl.kind, decl.name.clone(), decl.name_span, *first)),
+                Some(first) if first.file != decl.name_span.file => {
+                    found.push((decl.kind, decl.name.clone(), decl.name_span, *first))
+                }
                 Some(_) => {}
                 None => {
                     seen.insert((decl.kind, decl.name.clone()), decl.name_span);
@@ -267,9 +312,16 @@ impl Ctx<'_> {
         }
         for (kind, name, span, first) in found {
             self.error(
-                Diagnostic::error(&codes::E1005, format!("{} `{name}` is declared twice", kind.noun()), Label::new(span, "declared again here"))
-                    .with_secondary(Label::new(first, "first declared here"))
-                    .with_help(format!("{}s of every file form one plan; rename one of them", kind.noun())),
+                Diagnostic::error(
+                    &codes::E1005,
+                    format!("{} `{name}` is declared twice", kind.noun()),
+                    Label::new(span, "declared again here"),
+                )
+                .with_secondary(Label::new(first, "first declared here"))
+                .with_help(format!(
+                    "{}s of every file form one plan; rename one of them",
+                    kind.noun()
+                )),
             );
         }
     }
@@ -277,7 +329,11 @@ impl Ctx<'_> {
     // ----- modules and blocks -----
 
     fn check_module(&mut self, file: &ast::File) {
-        let is_std = self.workspace.modules.get(self.module.0 as usize).is_some_and(|it| it.is_std);
+        let is_std = self
+            .workspace
+            .modules
+            .get(self.module.0 as usize)
+            .is_some_and(|it| it.is_std);
         for entry in &file.entries {
             match &entry.kind {
                 EntryKind::Import(_) | EntryKind::Error => {}
@@ -309,11 +365,13 @@ impl Ctx<'_> {
                     match block_schema.decl {
                         Some(kind) => {
                             let Some(label) = &block.label else { continue };
-                            let Some(id) = self.decl_at(kind, label.name()) else { continue };
+                            let Some(id) = self.decl_at(kind, label.name()) else {
+                                continue;
+                            };
                             let extends = match &block.extends {
-                                Some(path) if block_schema.extends => {
-                                    self.resolve(path, kind).map(|target| (target, self.span(path.range)))
-                                }
+                                Some(path) if block_schema.extends => self
+                                    .resolve(path, kind)
+                                    .map(|target| (target, self.span(path.range))),
                                 _ => None,
                             };
                             if extends.is_none() && !block_schema.extends {
@@ -329,17 +387,28 @@ impl Ctx<'_> {
                             }
                         }
                         None => {
-                            if let Some(first) = self.out.singletons.iter().find(|it| it.schema.kind == block_schema.kind) {
+                            if let Some(first) = self
+                                .out
+                                .singletons
+                                .iter()
+                                .find(|it| it.schema.kind == block_schema.kind)
+                            {
                                 let first_head = first.head;
                                 let head = record.head;
                                 self.error(
                                     Diagnostic::error(
                                         &codes::E1005,
-                                        format!("`{}` appears more than once in the plan", block_schema.kind),
+                                        format!(
+                                            "`{}` appears more than once in the plan",
+                                            block_schema.kind
+                                        ),
                                         Label::new(head, "appears again here"),
                                     )
                                     .with_secondary(Label::new(first_head, "first appears here"))
-                                    .with_help(format!("a plan has one `{}` block; merge the two", block_schema.kind)),
+                                    .with_help(format!(
+                                        "a plan has one `{}` block; merge the two",
+                                        block_schema.kind
+                                    )),
                                 );
                                 continue;
                             }
@@ -356,7 +425,9 @@ impl Ctx<'_> {
     }
 
     fn decl_at(&self, kind: DeclKind, name: &str) -> Option<DeclId> {
-        self.scopes.get(self.module.0 as usize).and_then(|scope| scope.decls.get(&(kind, name.to_string())).copied())
+        self.scopes
+            .get(self.module.0 as usize)
+            .and_then(|scope| scope.decls.get(&(kind, name.to_string())).copied())
     }
 
     fn unknown_block(&mut self, kind: &ast::Ident, allowed: &[&'static BlockSchema], place: &str) {
@@ -369,72 +440,133 @@ impl Ctx<'_> {
         )
         .with_value(kind.name.clone());
         diagnostic = match closest(&kind.name, names.iter().copied()) {
-            Some(best) => diagnostic.with_help(format!("did you mean `{best}`?")).with_fix(Fix {
-                title: format!("replace with `{best}`"),
-                edits: vec![Edit { span, replacement: best.to_string() }],
-            }),
+            Some(best) => diagnostic
+                .with_help(format!("did you mean `{best}`?"))
+                .with_fix(Fix {
+                    title: format!("replace with `{best}`"),
+                    edits: vec![Edit {
+                        span,
+                        replacement: best.to_string(),
+                    }],
+                }),
             None if names.is_empty() => diagnostic.with_help("this block takes no nested blocks"),
             None => diagnostic.with_help(format!("blocks allowed here: {}", names.join(", "))),
         };
         self.error(diagnostic);
     }
 
-    fn check_block(&mut self, block_schema: &'static BlockSchema, block: &ast::Block, entry: &Entry) -> Record {
+    fn check_block(
+        &mut self,
+        block_schema: &'static BlockSchema,
+        block: &ast::Block,
+        entry: &Entry,
+    ) -> Record {
         let head_range = match &block.label {
             Some(label) => block.kind.range.cover(label.range()),
             None => block.kind.range,
         };
         let head = self.span(head_range);
-        self.out.sites.blocks.push((self.span(block.body.range), self.span(block.kind.range), block_schema));
+        self.out.sites.blocks.push((
+            self.span(block.body.range),
+            self.span(block.kind.range),
+            block_schema,
+        ));
         let label = self.check_label(block_schema, block);
         if block.extends.is_some() && !block_schema.extends {
-            let range = block.extends.as_ref().map(|it| it.range).unwrap_or(head_range);
+            let range = block
+                .extends
+                .as_ref()
+                .map(|it| it.range)
+                .unwrap_or(head_range);
             self.error(
-                Diagnostic::error(&codes::E2113, format!("`{}` cannot extend another block", block_schema.kind), Label::new(self.span(range), "`extends` is not allowed here"))
-                    .with_help("only policies and environments extend others"),
+                Diagnostic::error(
+                    &codes::E2113,
+                    format!("`{}` cannot extend another block", block_schema.kind),
+                    Label::new(self.span(range), "`extends` is not allowed here"),
+                )
+                .with_help("only policies and environments extend others"),
             );
         }
-        let mut record = Record { schema: block_schema, label, head, span: self.span(entry.range), fields: Vec::new(), blocks: Vec::new() };
+        let mut record = Record {
+            schema: block_schema,
+            label,
+            head,
+            span: self.span(entry.range),
+            fields: Vec::new(),
+            blocks: Vec::new(),
+            has_unknown_fields: false,
+        };
         self.check_body(block_schema, &block.body, &mut record);
         record
     }
 
-    fn check_label(&mut self, block_schema: &'static BlockSchema, block: &ast::Block) -> Option<(String, Span)> {
+    fn check_label(
+        &mut self,
+        block_schema: &'static BlockSchema,
+        block: &ast::Block,
+    ) -> Option<(String, Span)> {
         let kind = block_schema.kind;
         match (block_schema.label, &block.label) {
             (LabelRule::None, None) => None,
             (LabelRule::None, Some(label)) => {
                 let span = self.span(label.range());
                 self.error(
-                    Diagnostic::error(&codes::E2109, format!("`{kind}` takes no name"), Label::new(span, "unexpected name"))
-                        .with_value(label.name())
-                        .with_help(format!("write `{kind} {{ ... }}`"))
-                        .with_fix(Fix { title: "remove the name".into(), edits: vec![Edit { span, replacement: String::new() }] }),
+                    Diagnostic::error(
+                        &codes::E2109,
+                        format!("`{kind}` takes no name"),
+                        Label::new(span, "unexpected name"),
+                    )
+                    .with_value(label.name())
+                    .with_help(format!("write `{kind} {{ ... }}`"))
+                    .with_fix(Fix {
+                        title: "remove the name".into(),
+                        edits: vec![Edit {
+                            span,
+                            replacement: String::new(),
+                        }],
+                    }),
                 );
                 None
             }
             (LabelRule::Ident | LabelRule::Any, None) => {
                 let span = self.span(block.kind.range);
                 self.error(
-                    Diagnostic::error(&codes::E2109, format!("`{kind}` needs a name"), Label::new(span, "no name after this"))
-                        .with_help(format!("write `{kind} NAME {{ ... }}`")),
+                    Diagnostic::error(
+                        &codes::E2109,
+                        format!("`{kind}` needs a name"),
+                        Label::new(span, "no name after this"),
+                    )
+                    .with_help(format!("write `{kind} NAME {{ ... }}`")),
                 );
                 None
             }
             (LabelRule::Ident, Some(BlockLabel::Str(label))) => {
                 let span = self.span(label.range);
                 let valid_ident = !label.value.is_empty()
-                    && label.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && label
+                        .value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !label.value.starts_with(|c: char| c.is_ascii_digit());
-                let mut diagnostic = Diagnostic::error(&codes::E2109, format!("the name of a `{kind}` is written without quotes"), Label::new(span, "a quoted name"))
-                    .with_value(label.value.clone());
+                let mut diagnostic = Diagnostic::error(
+                    &codes::E2109,
+                    format!("the name of a `{kind}` is written without quotes"),
+                    Label::new(span, "a quoted name"),
+                )
+                .with_value(label.value.clone());
                 if valid_ident {
-                    diagnostic = diagnostic.with_help(format!("write `{kind} {}`", label.value)).with_fix(Fix {
-                        title: "remove the quotes".into(),
-                        edits: vec![Edit { span, replacement: label.value.clone() }],
-                    });
+                    diagnostic = diagnostic
+                        .with_help(format!("write `{kind} {}`", label.value))
+                        .with_fix(Fix {
+                            title: "remove the quotes".into(),
+                            edits: vec![Edit {
+                                span,
+                                replacement: label.value.clone(),
+                            }],
+                        });
                 } else {
-                    diagnostic = diagnostic.with_help("names are letters, digits and `_`, starting with a letter");
+                    diagnostic = diagnostic
+                        .with_help("names are letters, digits and `_`, starting with a letter");
                 }
                 self.error(diagnostic);
                 Some((label.value.clone(), span))
@@ -443,7 +575,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn check_body(&mut self, block_schema: &'static BlockSchema, body: &ast::Body, record: &mut Record) {
+    fn check_body(
+        &mut self,
+        block_schema: &'static BlockSchema,
+        body: &ast::Body,
+        record: &mut Record,
+    ) {
         let mut seen_fields: HashMap<String, Span> = HashMap::new();
         let mut seen_blocks: HashMap<(String, String), Span> = HashMap::new();
         for entry in &body.entries {
@@ -452,62 +589,96 @@ impl Ctx<'_> {
                 EntryKind::Import(import) => {
                     let span = self.span(import.path.range);
                     self.error(
-                        Diagnostic::error(&codes::E2101, "`import` inside a block", Label::new(span, "imports belong at the top of a file"))
-                            .with_help("move the import to the top of the file"),
+                        Diagnostic::error(
+                            &codes::E2101,
+                            "`import` inside a block",
+                            Label::new(span, "imports belong at the top of a file"),
+                        )
+                        .with_help("move the import to the top of the file"),
                     );
                 }
                 EntryKind::Labelled(labelled) => {
-                    self.unknown_block(&labelled.kind, block_schema.blocks, &format!("in `{}`", block_schema.kind));
+                    self.unknown_block(
+                        &labelled.kind,
+                        block_schema.blocks,
+                        &format!("in `{}`", block_schema.kind),
+                    );
                 }
                 EntryKind::Attr(attr) => {
                     let key_span = self.span(attr.key.range);
                     if let Some(first) = seen_fields.get(&attr.key.name) {
                         self.error(
-                            Diagnostic::error(&codes::E2107, format!("field `{}` is set twice", attr.key.name), Label::new(key_span, "set again here"))
-                                .with_secondary(Label::new(*first, "first set here"))
-                                .with_help("remove one of them"),
+                            Diagnostic::error(
+                                &codes::E2107,
+                                format!("field `{}` is set twice", attr.key.name),
+                                Label::new(key_span, "set again here"),
+                            )
+                            .with_secondary(Label::new(*first, "first set here"))
+                            .with_help("remove one of them"),
                         );
                         continue;
                     }
                     seen_fields.insert(attr.key.name.clone(), key_span);
-                    let ty: &'static Ty = match (block_schema.open, block_schema.field(&attr.key.name)) {
-                        (_, Some(field)) => {
-                            self.out.sites.fields.push((key_span, field));
-                            &field.ty
-                        }
-                        (Some(ty), None) => ty,
-                        (None, None) => {
-                            self.unknown_field(block_schema, &attr.key);
-                            continue;
-                        }
-                    };
+                    let ty: &'static Ty =
+                        match (block_schema.open, block_schema.field(&attr.key.name)) {
+                            (_, Some(field)) => {
+                                self.out.sites.fields.push((key_span, field));
+                                &field.ty
+                            }
+                            (Some(ty), None) => ty,
+                            (None, None) => {
+                                self.unknown_field(block_schema, &attr.key);
+                                record.has_unknown_fields = true;
+                                continue;
+                            }
+                        };
                     let value = self.check_value(ty, &attr.value);
-                    record.fields.push(Field { name: attr.key.name.clone(), key_span, entry_span: self.span(entry.range), value });
+                    record.fields.push(Field {
+                        name: attr.key.name.clone(),
+                        key_span,
+                        entry_span: self.span(entry.range),
+                        value,
+                    });
                 }
                 EntryKind::Block(block) => {
                     let Some(child_schema) = block_schema.block(&block.kind.name) else {
                         if block_schema.field(&block.kind.name).is_some() {
                             let span = self.span(block.kind.range);
                             self.error(
-                                Diagnostic::error(&codes::E2104, format!("`{}` is a field, not a block", block.kind.name), Label::new(span, "written as a block"))
-                                    .with_help(format!("write `{} = value`", block.kind.name)),
+                                Diagnostic::error(
+                                    &codes::E2104,
+                                    format!("`{}` is a field, not a block", block.kind.name),
+                                    Label::new(span, "written as a block"),
+                                )
+                                .with_help(format!("write `{} = value`", block.kind.name)),
                             );
                             continue;
                         }
-                        self.unknown_block(&block.kind, block_schema.blocks, &format!("in `{}`", block_schema.kind));
+                        self.unknown_block(
+                            &block.kind,
+                            block_schema.blocks,
+                            &format!("in `{}`", block_schema.kind),
+                        );
                         continue;
                     };
                     let child = self.check_block(child_schema, block, entry);
-                    let key = (child_schema.kind.to_string(), child.label_name().to_string());
+                    let key = (
+                        child_schema.kind.to_string(),
+                        child.label_name().to_string(),
+                    );
                     if let Some(first) = seen_blocks.get(&key) {
                         let what = match &child.label {
                             Some((name, _)) => format!("`{} {name}`", child_schema.kind),
                             None => format!("`{}`", child_schema.kind),
                         };
                         self.error(
-                            Diagnostic::error(&codes::E1005, format!("{what} appears twice in `{}`", block_schema.kind), Label::new(child.head, "appears again here"))
-                                .with_secondary(Label::new(*first, "first appears here"))
-                                .with_help("merge the two blocks"),
+                            Diagnostic::error(
+                                &codes::E1005,
+                                format!("{what} appears twice in `{}`", block_schema.kind),
+                                Label::new(child.head, "appears again here"),
+                            )
+                            .with_secondary(Label::new(*first, "first appears here"))
+                            .with_help("merge the two blocks"),
                         );
                         continue;
                     }
@@ -528,17 +699,34 @@ impl Ctx<'_> {
         )
         .with_value(key.name.clone());
         if block_schema.block(&key.name).is_some() {
-            diagnostic = diagnostic.with_help(format!("`{}` is a block: write `{} {{ ... }}`", key.name, key.name));
+            diagnostic = diagnostic.with_help(format!(
+                "`{}` is a block: write `{} {{ ... }}`",
+                key.name, key.name
+            ));
         } else {
             match closest(&key.name, names.iter().copied()) {
                 Some(best) => {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{best}`?")).with_fix(Fix {
-                        title: format!("replace with `{best}`"),
-                        edits: vec![Edit { span, replacement: best.to_string() }],
-                    })
+                    diagnostic = diagnostic
+                        .with_help(format!("did you mean `{best}`?"))
+                        .with_fix(Fix {
+                            title: format!("replace with `{best}`"),
+                            edits: vec![Edit {
+                                span,
+                                replacement: best.to_string(),
+                            }],
+                        })
                 }
-                None if names.is_empty() => diagnostic = diagnostic.with_help(format!("`{}` has no fields", block_schema.kind)),
-                None => diagnostic = diagnostic.with_help(format!("fields of `{}`: {}", block_schema.kind, names.join(", "))),
+                None if names.is_empty() => {
+                    diagnostic =
+                        diagnostic.with_help(format!("`{}` has no fields", block_schema.kind))
+                }
+                None => {
+                    diagnostic = diagnostic.with_help(format!(
+                        "fields of `{}`: {}",
+                        block_schema.kind,
+                        names.join(", ")
+                    ))
+                }
             }
         }
         self.error(diagnostic);
@@ -563,28 +751,52 @@ impl Ctx<'_> {
         match (ty, expr) {
             (Ty::Str(_), Expr::Path(path)) => {
                 let text = path.text();
-                diagnostic = diagnostic.with_help(format!("write it in quotes: \"{text}\"")).with_fix(Fix {
-                    title: "put it in quotes".into(),
-                    edits: vec![Edit { span, replacement: format!("\"{text}\"") }],
-                });
+                diagnostic = diagnostic
+                    .with_help(format!("write it in quotes: \"{text}\""))
+                    .with_fix(Fix {
+                        title: "put it in quotes".into(),
+                        edits: vec![Edit {
+                            span,
+                            replacement: format!("\"{text}\""),
+                        }],
+                    });
             }
             (Ty::List(item), _) if !matches!(expr, Expr::List(_)) => {
                 let text = self.workspace.sources.slice(span).to_string();
                 diagnostic = diagnostic
-                    .with_help(format!("a list of {} is written in brackets: [{text}]", item.describe()))
-                    .with_fix(Fix { title: "put it in a list".into(), edits: vec![Edit { span, replacement: format!("[{text}]") }] });
+                    .with_help(format!(
+                        "a list of {} is written in brackets: [{text}]",
+                        item.describe()
+                    ))
+                    .with_fix(Fix {
+                        title: "put it in a list".into(),
+                        edits: vec![Edit {
+                            span,
+                            replacement: format!("[{text}]"),
+                        }],
+                    });
             }
             (Ty::Enum(_) | Ty::Ctor(_), Expr::Str(lit)) if ty_accepts_name(ty, &lit.value) => {
-                diagnostic = diagnostic.with_help(format!("names are written without quotes: {}", lit.value)).with_fix(Fix {
-                    title: "remove the quotes".into(),
-                    edits: vec![Edit { span, replacement: lit.value.clone() }],
-                });
+                diagnostic = diagnostic
+                    .with_help(format!("names are written without quotes: {}", lit.value))
+                    .with_fix(Fix {
+                        title: "remove the quotes".into(),
+                        edits: vec![Edit {
+                            span,
+                            replacement: lit.value.clone(),
+                        }],
+                    });
             }
             (Ty::Size | Ty::Duration | Ty::Percent, Expr::Number { .. }) => {
-                diagnostic = diagnostic.with_help(format!("{} needs a unit, such as {}", with_article(&ty.describe()), unit_examples(ty)));
+                diagnostic = diagnostic.with_help(format!(
+                    "{} needs a unit, such as {}",
+                    with_article(&ty.describe()),
+                    unit_examples(ty)
+                ));
             }
             _ => {
-                diagnostic = diagnostic.with_help(format!("write {}", with_article(&ty.describe())));
+                diagnostic =
+                    diagnostic.with_help(format!("write {}", with_article(&ty.describe())));
             }
         }
         self.error(diagnostic);
@@ -620,9 +832,13 @@ impl Ctx<'_> {
                 Expr::Str(lit) => {
                     if let Err(help) = check_format(*format, &lit.value) {
                         self.error(
-                            Diagnostic::error(&codes::E2112, format!("`{}` is not a valid {}", lit.value, format.describe()), Label::new(span, format!("expected a {}", format.describe())))
-                                .with_value(lit.value.clone())
-                                .with_help(help),
+                            Diagnostic::error(
+                                &codes::E2112,
+                                format!("`{}` is not a valid {}", lit.value, format.describe()),
+                                Label::new(span, format!("expected a {}", format.describe())),
+                            )
+                            .with_value(lit.value.clone())
+                            .with_help(help),
                         );
                         return ValueKind::Error;
                     }
@@ -631,12 +847,20 @@ impl Ctx<'_> {
                 _ => self.mismatch(ty, expr, span),
             },
             Ty::Count => match expr {
-                Expr::Number { value, .. } if value.fract() == 0.0 && *value >= 0.0 && *value <= 9.0e15 => ValueKind::Count(*value as u64),
+                Expr::Number { value, .. }
+                    if value.fract() == 0.0 && *value >= 0.0 && *value <= 9.0e15 =>
+                {
+                    ValueKind::Count(*value as u64)
+                }
                 Expr::Number { value, .. } => {
                     self.error(
-                        Diagnostic::error(&codes::E2108, "expected a whole number, zero or more", Label::new(span, "not a whole number"))
-                            .with_value(value.to_string())
-                            .with_help("counts are whole numbers such as `12_000`"),
+                        Diagnostic::error(
+                            &codes::E2108,
+                            "expected a whole number, zero or more",
+                            Label::new(span, "not a whole number"),
+                        )
+                        .with_value(value.to_string())
+                        .with_help("counts are whole numbers such as `12_000`"),
                     );
                     ValueKind::Error
                 }
@@ -655,7 +879,11 @@ impl Ctx<'_> {
                 };
                 match expr {
                     Expr::Quantity { unit: None, .. } => ValueKind::Error,
-                    Expr::Quantity { value, unit: Some(unit), .. } if unit.dimension() == wanted => {
+                    Expr::Quantity {
+                        value,
+                        unit: Some(unit),
+                        ..
+                    } if unit.dimension() == wanted => {
                         let base = value * unit.factor();
                         match wanted {
                             Dimension::Duration => ValueKind::Duration(base),
@@ -672,10 +900,20 @@ impl Ctx<'_> {
                 Expr::Number { .. } => {
                     let text = self.workspace.sources.slice(span).to_string();
                     self.error(
-                        Diagnostic::error(&codes::E2104, "expected money, found a number", Label::new(span, "expected money"))
-                            .with_value(text.clone())
-                            .with_help(format!("money is written with a dollar sign: ${text}"))
-                            .with_fix(Fix { title: "add `$`".into(), edits: vec![Edit { span, replacement: format!("${text}") }] }),
+                        Diagnostic::error(
+                            &codes::E2104,
+                            "expected money, found a number",
+                            Label::new(span, "expected money"),
+                        )
+                        .with_value(text.clone())
+                        .with_help(format!("money is written with a dollar sign: ${text}"))
+                        .with_fix(Fix {
+                            title: "add `$`".into(),
+                            edits: vec![Edit {
+                                span,
+                                replacement: format!("${text}"),
+                            }],
+                        }),
                     );
                     ValueKind::Error
                 }
@@ -703,17 +941,35 @@ impl Ctx<'_> {
                 },
                 Expr::Str(lit) => {
                     self.error(
-                        Diagnostic::error(&codes::E2104, format!("expected {} name, found a string", with_article(kind.noun())), Label::new(span, "a name is written without quotes"))
-                            .with_value(lit.value.clone())
-                            .with_help(format!("write {}", lit.value))
-                            .with_fix(Fix { title: "remove the quotes".into(), edits: vec![Edit { span, replacement: lit.value.clone() }] }),
+                        Diagnostic::error(
+                            &codes::E2104,
+                            format!(
+                                "expected {} name, found a string",
+                                with_article(kind.noun())
+                            ),
+                            Label::new(span, "a name is written without quotes"),
+                        )
+                        .with_value(lit.value.clone())
+                        .with_help(format!("write {}", lit.value))
+                        .with_fix(Fix {
+                            title: "remove the quotes".into(),
+                            edits: vec![Edit {
+                                span,
+                                replacement: lit.value.clone(),
+                            }],
+                        }),
                     );
                     ValueKind::Error
                 }
                 _ => self.mismatch(ty, expr, span),
             },
             Ty::List(item) => match expr {
-                Expr::List(list) => ValueKind::List(list.items.iter().map(|it| self.check_value(item, &it.value)).collect()),
+                Expr::List(list) => ValueKind::List(
+                    list.items
+                        .iter()
+                        .map(|it| self.check_value(item, &it.value))
+                        .collect(),
+                ),
                 _ => self.mismatch(ty, expr, span),
             },
             Ty::Ctor(ctors) => self.check_ctor(ty, ctors, expr, span),
@@ -726,31 +982,62 @@ impl Ctx<'_> {
         self.error(
             Diagnostic::error(
                 &codes::E2105,
-                format!("expected {}, found {found} `{text}`", with_article(&ty.describe())),
+                format!(
+                    "expected {}, found {found} `{text}`",
+                    with_article(&ty.describe())
+                ),
                 Label::new(span, format!("this is {found}")),
             )
             .with_value(text)
-            .with_help(format!("use a unit of {}, such as {}", with_article(&ty.describe()), unit_examples(ty))),
+            .with_help(format!(
+                "use a unit of {}, such as {}",
+                with_article(&ty.describe()),
+                unit_examples(ty)
+            )),
         );
         ValueKind::Error
     }
 
-    fn unknown_variant<'a>(&mut self, name: &str, names: impl Iterator<Item = &'a str> + Clone, span: Span) {
+    fn unknown_variant<'a>(
+        &mut self,
+        name: &str,
+        names: impl Iterator<Item = &'a str> + Clone,
+        span: Span,
+    ) {
         let all: Vec<String> = names.clone().map(|it| format!("`{it}`")).collect();
-        let mut diagnostic = Diagnostic::error(&codes::E2106, format!("`{name}` is not one of the allowed values"), Label::new(span, "unknown value"))
-            .with_value(name.to_string());
+        let mut diagnostic = Diagnostic::error(
+            &codes::E2106,
+            format!("`{name}` is not one of the allowed values"),
+            Label::new(span, "unknown value"),
+        )
+        .with_value(name.to_string());
         match closest(name, names) {
             Some(best) => {
                 diagnostic = diagnostic
-                    .with_help(format!("did you mean `{best}`? allowed: {}", all.join(", ")))
-                    .with_fix(Fix { title: format!("replace with `{best}`"), edits: vec![Edit { span, replacement: best.to_string() }] })
+                    .with_help(format!(
+                        "did you mean `{best}`? allowed: {}",
+                        all.join(", ")
+                    ))
+                    .with_fix(Fix {
+                        title: format!("replace with `{best}`"),
+                        edits: vec![Edit {
+                            span,
+                            replacement: best.to_string(),
+                        }],
+                    })
             }
             None => diagnostic = diagnostic.with_help(format!("allowed: {}", all.join(", "))),
         }
         self.error(diagnostic);
     }
 
-    fn check_ctor(&mut self, ty: &'static Ty, ctors: &'static [schema::Ctor], expr: &Expr, span: Span) -> ValueKind {
+    fn check_ctor(
+        &mut self,
+        ty: &'static Ty,
+        ctors: &'static [schema::Ctor],
+        expr: &Expr,
+        span: Span,
+    ) -> ValueKind {
         let (callee, args, body) = match expr {
             Expr::Path(path) => (path, None, None),
             Expr::Call(call) => (&call.callee, Some(&call.args), None),
@@ -759,13 +1046,22 @@ impl Ctx<'_> {
         };
         let name = callee.text();
         let Some(ctor) = ctors.iter().find(|it| it.name == name) else {
-            self.unknown_variant(&name, ctors.iter().map(|it| it.name), self.span(callee.range));
+            self.unknown_variant(
+                &name,
+                ctors.iter().map(|it| it.name),
+                self.span(callee.range),
+            );
             return ValueKind::Error;
         };
         let usage = ty_usage(ctor);
         match (&ctor.args, args, body) {
-            (CtorArgs::None, None, None) => ValueKind::Ctor { name: ctor.name, args: Vec::new(), body: None },
+            (CtorArgs::None, None, None) => ValueKind::Ctor {
+                name: ctor.name,
+                args: Vec::new(),
+                body: None,
+            },
             (CtorArgs::Positional(params) | CtorArgs::Named(params), Some(args), None) => {
+                let errors_before = self.out.diagnostics.len();
                 let positional = matches!(ctor.args, CtorArgs::Positional(_));
                 let mut checked: Vec<(&'static str, Value)> = Vec::new();
                 for (idx, arg) in args.iter().enumerate() {
@@ -775,8 +1071,12 @@ impl Ctx<'_> {
                         None => {
                             let arg_span = self.span(arg.value.range());
                             self.error(
-                                Diagnostic::error(&codes::E2110, format!("`{}` takes its arguments by name", ctor.name), Label::new(arg_span, "an argument without a name"))
-                                    .with_help(format!("write {usage}")),
+                                Diagnostic::error(
+                                    &codes::E2110,
+                                    format!("`{}` takes its arguments by name", ctor.name),
+                                    Label::new(arg_span, "an argument without a name"),
+                                )
+                                .with_help(format!("write {usage}")),
                             );
                             continue;
                         }
@@ -790,14 +1090,25 @@ impl Ctx<'_> {
                             Some(it) => format!("`{}` has no argument `{}`", ctor.name, it.name),
                             None => format!("too many arguments for `{}`", ctor.name),
                         };
-                        self.error(Diagnostic::error(&codes::E2110, message, Label::new(arg_span, "unexpected argument")).with_help(format!("write {usage}")));
+                        self.error(
+                            Diagnostic::error(
+                                &codes::E2110,
+                                message,
+                                Label::new(arg_span, "unexpected argument"),
+                            )
+                            .with_help(format!("write {usage}")),
+                        );
                         continue;
                     };
                     if checked.iter().any(|(it, _)| *it == param.name) {
                         let arg_span = self.span(arg.value.range());
                         self.error(
-                            Diagnostic::error(&codes::E2110, format!("argument `{}` is given twice", param.name), Label::new(arg_span, "given again here"))
-                                .with_help(format!("write {usage}")),
+                            Diagnostic::error(
+                                &codes::E2110,
+                                format!("argument `{}` is given twice", param.name),
+                                Label::new(arg_span, "given again here"),
+                            )
+                            .with_help(format!("write {usage}")),
                         );
                         continue;
                     }
@@ -807,15 +1118,32 @@ impl Ctx<'_> {
                 for param in params.iter().filter(|it| it.required) {
                     if !checked.iter().any(|(it, _)| *it == param.name) {
                         self.error(
-                            Diagnostic::error(&codes::E2110, format!("`{}` needs the argument `{}`", ctor.name, param.name), Label::new(span, format!("`{}` is missing", param.name)))
-                                .with_help(format!("write {usage}")),
+                            Diagnostic::error(
+                                &codes::E2110,
+                                format!("`{}` needs the argument `{}`", ctor.name, param.name),
+                                Label::new(span, format!("`{}` is missing", param.name)),
+                            )
+                            .with_help(format!("write {usage}")),
                         );
                     }
                 }
-                ValueKind::Ctor { name: ctor.name, args: checked, body: None }
+                if self.out.diagnostics.len() > errors_before {
+                    // A half-checked constructor would make later stages report follow-up
+                    // errors about arguments that were merely misspelt.
+                    return ValueKind::Error;
+                }
+                ValueKind::Ctor {
+                    name: ctor.name,
+                    args: checked,
+                    body: None,
+                }
             }
             (CtorArgs::Body(body_schema), None, Some(body)) => {
-                self.out.sites.blocks.push((self.span(body.range), self.span(callee.range), body_schema));
+                self.out.sites.blocks.push((
+                    self.span(body.range),
+                    self.span(callee.range),
+                    body_schema,
+                ));
                 let mut record = Record {
                     schema: body_schema,
                     label: None,
@@ -823,16 +1151,25 @@ impl Ctx<'_> {
                     span,
                     fields: Vec::new(),
                     blocks: Vec::new(),
+                    has_unknown_fields: false,
                 };
                 self.check_body(body_schema, body, &mut record);
                 check_required(&record, &mut self.out.diagnostics);
-                ValueKind::Ctor { name: ctor.name, args: Vec::new(), body: Some(Box::new(record)) }
+                ValueKind::Ctor {
+                    name: ctor.name,
+                    args: Vec::new(),
+                    body: Some(Box::new(record)),
+                }
             }
             _ => {
                 self.error(
-                    Diagnostic::error(&codes::E2110, format!("wrong form of `{}`", ctor.name), Label::new(span, "written in another form"))
-                        .with_value(self.workspace.sources.slice(span).to_string())
-                        .with_help(format!("write {usage}")),
+                    Diagnostic::error(
+                        &codes::E2110,
+                        format!("wrong form of `{}`", ctor.name),
+                        Label::new(span, "written in another form"),
+                    )
+                    .with_value(self.workspace.sources.slice(span).to_string())
+                    .with_help(format!("write {usage}")),
                 );
                 ValueKind::Error
             }
@@ -855,18 +1192,31 @@ impl Ctx<'_> {
         let (scope_module, name) = match path.segments.as_slice() {
             [name] => (self.module, name),
             [module_name, name] => {
-                let target = self.scopes.get(self.module.0 as usize).and_then(|scope| scope.imports.get(&module_name.name)).copied();
+                let target = self
+                    .scopes
+                    .get(self.module.0 as usize)
+                    .and_then(|scope| scope.imports.get(&module_name.name))
+                    .copied();
                 let Some(target) = target else {
-                    let is_std = crate::modules::STDLIB.iter().any(|(it, _)| *it == module_name.name);
+                    let is_std = crate::modules::STDLIB
+                        .iter()
+                        .any(|(it, _)| *it == module_name.name);
                     let help = if is_std {
-                        format!("add `import \"std/{}\"` at the top of the file", module_name.name)
+                        format!(
+                            "add `import \"std/{}\"` at the top of the file",
+                            module_name.name
+                        )
                     } else {
                         "import the file that declares it, or check the spelling".to_string()
                     };
                     self.error(
-                        Diagnostic::error(&codes::E1002, format!("no module `{}` is imported", module_name.name), Label::new(self.span(module_name.range), "unknown module"))
-                            .with_value(text)
-                            .with_help(help),
+                        Diagnostic::error(
+                            &codes::E1002,
+                            format!("no module `{}` is imported", module_name.name),
+                            Label::new(self.span(module_name.range), "unknown module"),
+                        )
+                        .with_value(text)
+                        .with_help(help),
                     );
                     return None;
                 };
@@ -874,8 +1224,12 @@ impl Ctx<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::error(&codes::E1002, format!("`{text}` is not a valid reference"), Label::new(span, "too many parts"))
-                        .with_help("references are `name` or `module.name`"),
+                    Diagnostic::error(
+                        &codes::E1002,
+                        format!("`{text}` is not a valid reference"),
+                        Label::new(span, "too many parts"),
+                    )
+                    .with_help("references are `name` or `module.name`"),
                 );
                 return None;
             }
@@ -885,38 +1239,99 @@ impl Ctx<'_> {
             self.use_decl(id, span);
             return Some(id);
         }
-        if let Some(other) = scope.names.get(&name.name).and_then(|ids| ids.first()).copied() {
-            let other_kind = self.out.decls.get(other.0 as usize).map(|it| it.kind.noun()).unwrap_or("declaration");
-            let other_span = self.out.decls.get(other.0 as usize).map(|it| it.name_span).unwrap_or(span);
+        if let Some(other) = scope
+            .names
+            .get(&name.name)
+            .and_then(|ids| ids.first())
+            .copied()
+        {
+            let other_kind = self
+                .out
+                .decls
+                .get(other.0 as usize)
+                .map(|it| it.kind.noun())
+                .unwrap_or("declaration");
+            let other_span = self
+                .out
+                .decls
+                .get(other.0 as usize)
+                .map(|it| it.name_span)
+                .unwrap_or(span);
             self.error(
-                Diagnostic::error(&codes::E1007, format!("`{text}` is {} {other_kind}, not {}", article(other_kind), with_article(kind.noun())), Label::new(span, format!("expected {}", with_article(kind.noun()))))
-                    .with_secondary(Label::new(other_span, format!("`{}` is declared here as {} {other_kind}", name.name, article(other_kind))))
-                    .with_value(text),
+                Diagnostic::error(
+                    &codes::E1007,
+                    format!(
+                        "`{text}` is {} {other_kind}, not {}",
+                        article(other_kind),
+                        with_article(kind.noun())
+                    ),
+                    Label::new(span, format!("expected {}", with_article(kind.noun()))),
+                )
+                .with_secondary(Label::new(
+                    other_span,
+                    format!(
+                        "`{}` is declared here as {} {other_kind}",
+                        name.name,
+                        article(other_kind)
+                    ),
+                ))
+                .with_value(text),
             );
             return None;
         }
         // Suggest the closest name of the right kind, here or in an imported module.
-        let mut candidates: Vec<String> = scope.decls.keys().filter(|(it, _)| *it == kind).map(|(_, it)| it.clone()).collect();
+        let mut candidates: Vec<String> = scope
+            .decls
+            .keys()
+            .filter(|(it, _)| *it == kind)
+            .map(|(_, it)| it.clone())
+            .collect();
         if path.segments.len() == 1 {
             if let Some(current) = self.scopes.get(self.module.0 as usize) {
                 for (alias, module) in &current.imports {
                     if let Some(imported) = self.scopes.get(module.0 as usize) {
-                        candidates.extend(imported.decls.keys().filter(|(it, _)| *it == kind).map(|(_, it)| format!("{alias}.{it}")));
+                        candidates.extend(
+                            imported
+                                .decls
+                                .keys()
+                                .filter(|(it, _)| *it == kind)
+                                .map(|(_, it)| format!("{alias}.{it}")),
+                        );
                     }
                 }
             }
         }
         candidates.sort();
-        let exact_elsewhere = candidates.iter().find(|it| it.rsplit('.').next() == Some(name.name.as_str())).cloned();
-        let suggestion = exact_elsewhere.or_else(|| closest(&text, candidates.iter().map(String::as_str)).map(str::to_string));
-        let mut diagnostic = Diagnostic::error(&codes::E1002, format!("no {} named `{text}`", kind.noun()), Label::new(span, format!("unknown {}", kind.noun())))
-            .with_value(text);
+        let exact_elsewhere = candidates
+            .iter()
+            .find(|it| it.rsplit('.').next() == Some(name.name.as_str()))
+            .cloned();
+        let suggestion = exact_elsewhere
+            .or_else(|| closest(&text, candidates.iter().map(String::as_str)).map(str::to_string));
+        let mut diagnostic = Diagnostic::error(
+            &codes::E1002,
+            format!("no {} named `{text}`", kind.noun()),
+            Label::new(span, format!("unknown {}", kind.noun())),
+        )
+        .with_value(text);
         diagnostic = match suggestion {
-            Some(best) => diagnostic
-                .with_help(did_you_mean(&best))
-                .with_fix(Fix { title: format!("replace with `{best}`"), edits: vec![Edit { span, replacement: best }] }),
-            None if candidates.is_empty() => diagnostic.with_help(format!("declare it with `{} {} {{ ... }}`", kind.noun(), name.name)),
-            None => diagnostic.with_help(format!("{}s in scope: {}", kind.noun(), candidates.join(", "))),
+            Some(best) => diagnostic.with_help(did_you_mean(&best)).with_fix(Fix {
+                title: format!("replace with `{best}`"),
+                edits: vec![Edit {
+                    span,
+                    replacement: best,
+                }],
+            }),
+            None if candidates.is_empty() => diagnostic.with_help(format!(
+                "declare it with `{} {} {{ ... }}`",
+                kind.noun(),
+                name.name
+            )),
+            None => diagnostic.with_help(format!(
+                "{}s in scope: {}",
+                kind.noun(),
+                candidates.join(", ")
+            )),
         };
         self.error(diagnostic);
         None
@@ -928,9 +1343,15 @@ impl Ctx<'_> {
             let start = DeclId(start as u32);
             let mut chain = vec![start];
             let mut current = start;
-            while let Some((next, _)) = self.out.decls.get(current.0 as usize).and_then(|it| it.extends) {
+            while let Some((next, _)) = self
+                .out
+                .decls
+                .get(current.0 as usize)
+                .and_then(|it| it.extends)
+            {
                 if let Some(pos) = chain.iter().position(|it| *it == next) {
-                    let cycle: Vec<DeclId> = chain.get(pos..).map(<[DeclId]>::to_vec).unwrap_or_default();
+                    let cycle: Vec<DeclId> =
+                        chain.get(pos..).map(<[DeclId]>::to_vec).unwrap_or_default();
                     let first = cycle.iter().min().copied().unwrap_or(next);
                     if !reported.contains(&first) {
                         reported.push(first);
@@ -946,7 +1367,12 @@ impl Ctx<'_> {
         for id in reported {
             let mut current = id;
             let mut seen = vec![id];
-            while let Some((next, _)) = self.out.decls.get(current.0 as usize).and_then(|it| it.extends) {
+            while let Some((next, _)) = self
+                .out
+                .decls
+                .get(current.0 as usize)
+                .and_then(|it| it.extends)
+            {
                 if seen.contains(&next) {
                     if let Some(decl) = self.out.decls.get_mut(current.0 as usize) {
                         decl.extends = None;
@@ -961,22 +1387,44 @@ impl Ctx<'_> {
 
     fn report_cycle(&mut self, cycle: &[DeclId]) {
         let mut rotated: Vec<DeclId> = cycle.to_vec();
-        if let Some(min_pos) = rotated.iter().enumerate().min_by_key(|(_, it)| **it).map(|(idx, _)| idx) {
+        if let Some(min_pos) = rotated
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, it)| **it)
+            .map(|(idx, _)| idx)
+        {
             rotated.rotate_left(min_pos);
         }
-        let names: Vec<String> = rotated.iter().filter_map(|id| self.out.decls.get(id.0 as usize)).map(|it| it.name.clone()).collect();
-        let Some(first) = rotated.first().and_then(|id| self.out.decls.get(id.0 as usize)) else { return };
+        let names: Vec<String> = rotated
+            .iter()
+            .filter_map(|id| self.out.decls.get(id.0 as usize))
+            .map(|it| it.name.clone())
+            .collect();
+        let Some(first) = rotated
+            .first()
+            .and_then(|id| self.out.decls.get(id.0 as usize))
+        else {
+            return;
+        };
         let kind = first.kind.noun();
-        let primary = first.extends.map(|(_, span)| span).unwrap_or(first.name_span);
+        let primary = first
+            .extends
+            .map(|(_, span)| span)
+            .unwrap_or(first.name_span);
         let mut shown = names.clone();
         if let Some(head) = names.first() {
             shown.push(head.clone());
         }
-        let mut diagnostic = Diagnostic::error(&codes::E1006, format!("{kind} `extends` cycle: {}", shown.join(" -> ")), Label::new(primary, "this `extends` starts the cycle"))
-            .with_help("break the cycle: one of them must stand on its own");
+        let mut diagnostic = Diagnostic::error(
+            &codes::E1006,
+            format!("{kind} `extends` cycle: {}", shown.join(" -> ")),
+            Label::new(primary, "this `extends` starts the cycle"),
+        )
+        .with_help("break the cycle: one of them must stand on its own");
         for id in rotated.iter().skip(1) {
             if let Some((_, span)) = self.out.decls.get(id.0 as usize).and_then(|it| it.extends) {
-                diagnostic = diagnostic.with_secondary(Label::new(span, "which extends the next in the cycle"));
+                diagnostic = diagnostic
+                    .with_secondary(Label::new(span, "which extends the next in the cycle"));
             }
         }
         self.error(diagnostic);
@@ -985,15 +1433,29 @@ impl Ctx<'_> {
 
 /// Reports required fields and blocks that a record (after `extends`) does not set.
 pub fn check_required(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
-    for field in record.schema.fields.iter().filter(|it| it.required) {
+    let fields = if record.has_unknown_fields {
+        &[][..]
+    } else {
+        record.schema.fields
+    };
+    for field in fields.iter().filter(|it| it.required) {
         if record.field(field.name).is_none() {
             let what = match &record.label {
                 Some((name, _)) => format!("`{} {name}`", record.schema.kind),
                 None => format!("`{}`", record.schema.kind),
             };
             diagnostics.push(
-                Diagnostic::error(&codes::E2102, format!("{what} is missing the field `{}`", field.name), Label::new(record.head, format!("`{}` is required", field.name)))
-                    .with_help(format!("add `{} = ...`: {} ({})", field.name, field.doc.trim_end_matches('.'), field.ty.describe())),
+                Diagnostic::error(
+                    &codes::E2102,
+                    format!("{what} is missing the field `{}`", field.name),
+                    Label::new(record.head, format!("`{}` is required", field.name)),
+                )
+                .with_help(format!(
+                    "add `{} = ...`: {} ({})",
+                    field.name,
+                    field.doc.trim_end_matches('.'),
+                    field.ty.describe()
+                )),
             );
         }
     }
@@ -1014,11 +1476,23 @@ fn ty_accepts_name(ty: &Ty, name: &str) -> bool {
 fn ty_usage(ctor: &schema::Ctor) -> String {
     match &ctor.args {
         CtorArgs::None => format!("`{}`", ctor.name),
-        CtorArgs::Positional(params) => format!("`{}({})`", ctor.name, params.iter().map(|it| it.name).collect::<Vec<_>>().join(", ")),
+        CtorArgs::Positional(params) => format!(
+            "`{}({})`",
+            ctor.name,
+            params
+                .iter()
+                .map(|it| it.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         CtorArgs::Named(params) => format!(
             "`{}({})`",
             ctor.name,
-            params.iter().map(|it| format!("{} = ...", it.name)).collect::<Vec<_>>().join(", ")
+            params
+                .iter()
+                .map(|it| format!("{} = ...", it.name))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         CtorArgs::Body(_) => format!("`{} {{ ... }}`", ctor.name),
     }
@@ -1028,7 +1502,9 @@ fn describe_expr(expr: &Expr) -> String {
     match expr {
         Expr::Str(_) => "a string".into(),
         Expr::Number { .. } => "a number".into(),
-        Expr::Quantity { unit: Some(unit), .. } => match unit.dimension() {
+        Expr::Quantity {
+            unit: Some(unit), ..
+        } => match unit.dimension() {
             Dimension::Duration => "a duration".into(),
             Dimension::Size => "a size".into(),
             Dimension::Percent => "a percentage".into(),
@@ -1052,7 +1528,11 @@ fn article(word: &str) -> &'static str {
 }
 
 fn with_article(what: &str) -> String {
-    if what.starts_with('`') || what.starts_with("true") || what == "money" || what.starts_with("list") {
+    if what.starts_with('`')
+        || what.starts_with("true")
+        || what == "money"
+        || what.starts_with("list")
+    {
         return what.to_string();
     }
     format!("{} {what}", article(what))
@@ -1077,41 +1557,70 @@ pub fn check_format(format: StrFormat, value: &str) -> Result<(), String> {
             let mut parts = value.splitn(2, '@');
             let local = parts.next().unwrap_or("");
             let domain = parts.next().unwrap_or("");
-            !local.is_empty() && !local.contains(char::is_whitespace) && is_domain(domain) && domain.contains('.')
+            !local.is_empty()
+                && !local.contains(char::is_whitespace)
+                && is_domain(domain)
+                && domain.contains('.')
         }
         StrFormat::Date => {
             let parts: Vec<&str> = value.split('-').collect();
             parts.len() == 3
-                && parts.iter().zip([4, 2, 2]).all(|(it, len)| it.len() == len && it.chars().all(|c| c.is_ascii_digit()))
-                && parts.get(1).and_then(|it| it.parse::<u32>().ok()).is_some_and(|m| (1..=12).contains(&m))
-                && parts.get(2).and_then(|it| it.parse::<u32>().ok()).is_some_and(|d| (1..=31).contains(&d))
+                && parts
+                    .iter()
+                    .zip([4, 2, 2])
+                    .all(|(it, len)| it.len() == len && it.chars().all(|c| c.is_ascii_digit()))
+                && parts
+                    .get(1)
+                    .and_then(|it| it.parse::<u32>().ok())
+                    .is_some_and(|m| (1..=12).contains(&m))
+                && parts
+                    .get(2)
+                    .and_then(|it| it.parse::<u32>().ok())
+                    .is_some_and(|d| (1..=31).contains(&d))
         }
         StrFormat::Window => is_window(value),
         StrFormat::EnvVar => {
             !value.is_empty()
-                && value.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                 && !value.starts_with(|c: char| c.is_ascii_digit())
         }
         StrFormat::DnsLabel => {
             !value.is_empty()
                 && value.len() <= 63
-                && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !value.starts_with('-')
                 && !value.ends_with('-')
         }
-        StrFormat::Url => value.starts_with("https://") && value.len() > "https://".len() && !value.contains(char::is_whitespace),
+        StrFormat::Url => {
+            value.starts_with("https://")
+                && value.len() > "https://".len()
+                && !value.contains(char::is_whitespace)
+        }
     };
     if ok {
         return Ok(());
     }
     Err(match format {
-        StrFormat::Domain => "write a host name such as `cht.moh.example.org`, without `https://` or a path".into(),
-        StrFormat::Cidr => "write an address range such as `196.201.0.0/16` or `2001:db8::/32`".into(),
+        StrFormat::Domain => {
+            "write a host name such as `cht.moh.example.org`, without `https://` or a path".into()
+        }
+        StrFormat::Cidr => {
+            "write an address range such as `196.201.0.0/16` or `2001:db8::/32`".into()
+        }
         StrFormat::Email => "write an address such as `ops@moh.example.org`".into(),
         StrFormat::Date => "write a date as `YYYY-MM-DD`".into(),
         StrFormat::Window => "write a day and a time range such as `Sun 02:00-04:00`".into(),
-        StrFormat::EnvVar => "variable names are upper-case letters, digits and `_`, such as `CHT_COUCHDB_PASSWORD`".into(),
-        StrFormat::DnsLabel => "namespaces are lower-case letters, digits and `-`, at most 63 characters".into(),
+        StrFormat::EnvVar => {
+            "variable names are upper-case letters, digits and `_`, such as `CHT_COUCHDB_PASSWORD`"
+                .into()
+        }
+        StrFormat::DnsLabel => {
+            "namespaces are lower-case letters, digits and `-`, at most 63 characters".into()
+        }
         StrFormat::Url => "write an address starting with `https://`".into(),
         StrFormat::Any | StrFormat::Release => String::new(),
     })
@@ -1130,8 +1639,12 @@ fn is_domain(value: &str) -> bool {
 }
 
 fn is_cidr(value: &str) -> bool {
-    let Some((address, prefix)) = value.split_once('/') else { return false };
-    let Ok(prefix) = prefix.parse::<u8>() else { return false };
+    let Some((address, prefix)) = value.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
     if let Ok(address) = address.parse::<std::net::Ipv4Addr>() {
         let _ = address;
         return prefix <= 32;
@@ -1140,12 +1653,21 @@ fn is_cidr(value: &str) -> bool {
 }
 
 fn is_window(value: &str) -> bool {
-    let Some((day, times)) = value.split_once(' ') else { return false };
+    let Some((day, times)) = value.split_once(' ') else {
+        return false;
+    };
     let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Daily"];
-    let Some((from, to)) = times.split_once('-') else { return false };
+    let Some((from, to)) = times.split_once('-') else {
+        return false;
+    };
     let is_time = |it: &str| {
-        let Some((h, m)) = it.split_once(':') else { return false };
-        h.len() == 2 && m.len() == 2 && h.parse::<u32>().is_ok_and(|h| h < 24) && m.parse::<u32>().is_ok_and(|m| m < 60)
+        let Some((h, m)) = it.split_once(':') else {
+            return false;
+        };
+        h.len() == 2
+            && m.len() == 2
+            && h.parse::<u32>().is_ok_and(|h| h < 24)
+            && m.parse::<u32>().is_ok_and(|m| m < 60)
     };
     days.contains(&day) && is_time(from) && is_time(to)
 }

@@ -5,14 +5,17 @@
 //! [`modules::SourceLoader`].
 
 pub mod check;
+pub mod estimate;
 pub mod graph;
 pub mod interpolation;
 pub mod ir;
 pub mod lower;
+pub mod model;
 pub mod modules;
+pub mod plan_estimate;
+pub mod reference;
 pub mod schema;
 mod suggest;
-pub mod model;
 
 use std::sync::Arc;
 
@@ -25,6 +28,8 @@ pub struct Analysis {
     pub workspace: modules::Workspace,
     pub checked: check::Checked,
     pub plan: Option<model::Plan>,
+    /// The capacity and cost estimate of the model, when there is one.
+    pub estimate: Option<estimate::output::PlanEstimate>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -35,35 +40,63 @@ impl Analysis {
 }
 
 /// Loads, checks and models a plan. `Err` only when the entry file cannot be read.
-pub fn analyze(loader: &dyn modules::SourceLoader, entry: &str, cache: &mut modules::ParseCache) -> Result<Analysis, String> {
+pub fn analyze(
+    loader: &dyn modules::SourceLoader,
+    entry: &str,
+    cache: &mut modules::ParseCache,
+) -> Result<Analysis, String> {
     let mut workspace = modules::load(loader, entry, cache)?;
     let checked = check::check(&workspace);
     let mut diagnostics = std::mem::take(&mut workspace.diagnostics);
     diagnostics.extend(checked.diagnostics.iter().cloned());
-    let syntax_or_check_errors = diagnostics.iter().any(Diagnostic::is_error);
     let mut model_diagnostics = Vec::new();
     let plan = model::build(&workspace, &checked, &mut model_diagnostics);
     diagnostics.append(&mut model_diagnostics);
     report_unused(&workspace, &checked, &mut diagnostics);
     hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
-    // A model built from a plan with errors is kept for the editor, but backends only ever
-    // see a plan without errors.
-    let _ = syntax_or_check_errors;
-    Ok(Analysis { workspace, checked, plan, diagnostics })
+    // A model built from a plan with errors is kept for the editor; the command line hands
+    // it to backends only when `has_errors` is false.
+    let estimate = plan.as_ref().map(plan_estimate::estimate_plan);
+    Ok(Analysis {
+        workspace,
+        checked,
+        plan,
+        estimate,
+        diagnostics,
+    })
 }
 
 /// Warns about secrets and policies of the user's files that nothing uses.
-fn report_unused(workspace: &modules::Workspace, checked: &check::Checked, diagnostics: &mut Vec<Diagnostic>) {
+fn report_unused(
+    workspace: &modules::Workspace,
+    checked: &check::Checked,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for (idx, decl) in checked.decls.iter().enumerate() {
-        let is_user = workspace.modules.get(decl.module.0 as usize).is_some_and(|it| !it.is_std);
+        let is_user = workspace
+            .modules
+            .get(decl.module.0 as usize)
+            .is_some_and(|it| !it.is_std);
         let used = checked.uses.get(idx).copied().unwrap_or(0) > 0;
-        let bound_by_name = decl.kind == schema::DeclKind::Secret && model::SecretSlot::from_name(&decl.name).is_some();
-        if !is_user || used || bound_by_name || !matches!(decl.kind, schema::DeclKind::Secret | schema::DeclKind::Policy) {
+        let bound_by_name = decl.kind == schema::DeclKind::Secret
+            && model::SecretSlot::from_name(&decl.name).is_some();
+        if !is_user
+            || used
+            || bound_by_name
+            || !matches!(
+                decl.kind,
+                schema::DeclKind::Secret | schema::DeclKind::Policy
+            )
+        {
             continue;
         }
         diagnostics.push(
-            Diagnostic::warning(&codes::W0001, format!("{} `{}` is never used", decl.kind.noun(), decl.name), Label::new(decl.name_span, "declared here"))
-                .with_help(format!("remove it, or refer to it where it was meant to be used")),
+            Diagnostic::warning(
+                &codes::W0001,
+                format!("{} `{}` is never used", decl.kind.noun(), decl.name),
+                Label::new(decl.name_span, "declared here"),
+            )
+            .with_help("remove it, or refer to it where it was meant to be used"),
         );
     }
 }
@@ -76,6 +109,12 @@ pub struct MemoryLoader {
 
 impl modules::SourceLoader for MemoryLoader {
     fn load(&self, path: &str) -> Result<Arc<str>, String> {
-        self.files.iter().find(|(it, _)| it == path).map(|(_, text)| text.clone()).ok_or_else(|| "no such file".to_string())
+        self.files
+            .iter()
+            .find(|(it, _)| it == path)
+            .map(|(_, text)| text.clone())
+            .ok_or_else(|| "no such file".to_string())
     }
 }
+#[cfg(test)]
+mod tests;

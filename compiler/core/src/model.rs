@@ -54,7 +54,11 @@ pub struct Release {
 impl Release {
     /// The major version, `4` or `5`.
     pub fn major(&self) -> u32 {
-        self.version.split('.').next().and_then(|it| it.parse().ok()).unwrap_or(0)
+        self.version
+            .split('.')
+            .next()
+            .and_then(|it| it.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -133,7 +137,12 @@ pub enum SecretSlot {
 }
 
 impl SecretSlot {
-    pub const ALL: [SecretSlot; 4] = [SecretSlot::CouchdbAdmin, SecretSlot::CouchdbSecret, SecretSlot::Postgres, SecretSlot::GrafanaAdmin];
+    pub const ALL: [SecretSlot; 4] = [
+        SecretSlot::CouchdbAdmin,
+        SecretSlot::CouchdbSecret,
+        SecretSlot::Postgres,
+        SecretSlot::GrafanaAdmin,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -170,8 +179,15 @@ pub struct Role {
 pub enum SecretSource {
     Env(String),
     File(String),
-    Generate { words: Option<u64>, length: Option<u64>, symbols: bool },
-    External { store: String, key: String },
+    Generate {
+        words: Option<u64>,
+        length: Option<u64>,
+        symbols: bool,
+    },
+    External {
+        store: String,
+        key: String,
+    },
 }
 
 impl SecretSource {
@@ -186,17 +202,29 @@ impl SecretSource {
     /// How an operator supplies or creates the value, for READMEs and `.env.example`.
     pub fn describe(&self) -> String {
         match self {
-            SecretSource::Env(name) => format!("from the environment variable `{name}` at deploy time"),
+            SecretSource::Env(name) => {
+                format!("from the environment variable `{name}` at deploy time")
+            }
             SecretSource::File(path) => format!("from the file `{path}` at deploy time"),
-            SecretSource::Generate { words: Some(words), .. } => {
+            SecretSource::Generate {
+                words: Some(words), ..
+            } => {
                 format!("generated on first deploy: {words} random words joined by dashes (for example `openssl rand` or `diceware -n {words} -d -`)")
             }
-            SecretSource::Generate { length, symbols, .. } => format!(
+            SecretSource::Generate {
+                length, symbols, ..
+            } => format!(
                 "generated on first deploy: {} random {}",
                 length.unwrap_or(32),
-                if *symbols { "characters including symbols" } else { "letters and digits" }
+                if *symbols {
+                    "characters including symbols"
+                } else {
+                    "letters and digits"
+                }
             ),
-            SecretSource::External { store, key } => format!("from the external secret store `{store}`, key `{key}`"),
+            SecretSource::External { store, key } => {
+                format!("from the external secret store `{store}`, key `{key}`")
+            }
         }
     }
 }
@@ -326,9 +354,21 @@ pub enum Target {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Infra {
     Local,
-    Aws { region: String, vpc: Option<String>, zones: u64 },
-    Gcp { region: String, project: String },
-    OnPrem { nodes: u64, cpu: u64, memory: u64, disk: u64 },
+    Aws {
+        region: String,
+        vpc: Option<String>,
+        zones: u64,
+    },
+    Gcp {
+        region: String,
+        project: String,
+    },
+    OnPrem {
+        nodes: u64,
+        cpu: u64,
+        memory: u64,
+        disk: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -425,17 +465,33 @@ pub struct Provider {
 
 /// Builds the plan model. Returns `None` when the plan is too broken to have one; the
 /// reasons are in `diagnostics` (often already reported by the checker).
-pub fn build(workspace: &Workspace, checked: &Checked, diagnostics: &mut Vec<Diagnostic>) -> Option<Plan> {
+pub fn build(
+    workspace: &Workspace,
+    checked: &Checked,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Plan> {
     let entry_file = workspace.modules.first().map(|it| it.file)?;
-    let entry_path = workspace.modules.first().map(|it| it.path.clone()).unwrap_or_default();
-    let mut ctx = Ctx { workspace, checked, diagnostics, effective: BTreeMap::new() };
+    let entry_path = workspace
+        .modules
+        .first()
+        .map(|it| it.path.clone())
+        .unwrap_or_default();
+    let mut ctx = Ctx {
+        workspace,
+        checked,
+        diagnostics,
+        effective: BTreeMap::new(),
+    };
     let mut missing = Vec::new();
     for kind in ["plan", "population", "users"] {
         if checked.singleton(kind).is_none() {
             missing.push(kind);
         }
     }
-    let environment_count = checked.decls_of(DeclKind::Environment).filter(|(_, it)| ctx.is_user(it.module)).count();
+    let environment_count = checked
+        .decls_of(DeclKind::Environment)
+        .filter(|(_, it)| ctx.is_user(it.module))
+        .count();
     if !missing.is_empty() || environment_count == 0 {
         let mut what: Vec<String> = missing.iter().map(|it| format!("`{it}`")).collect();
         if environment_count == 0 {
@@ -449,7 +505,11 @@ pub fn build(workspace: &Workspace, checked: &Checked, diagnostics: &mut Vec<Dia
                 _ => "users { role chw { count = 1_000 } }",
             })
             .collect();
-        let mut diagnostic = Diagnostic::error(&codes::E1008, format!("the plan has no {} block", what.join(", no ")), Label::new(file_start(entry_file), "in this plan"));
+        let mut diagnostic = Diagnostic::error(
+            &codes::E1008,
+            format!("the plan has no {} block", what.join(", no ")),
+            Label::new(file_start(entry_file), "in this plan"),
+        );
         diagnostic = if examples.is_empty() {
             diagnostic.with_help("add `environment NAME { ... }`")
         } else {
@@ -459,7 +519,9 @@ pub fn build(workspace: &Workspace, checked: &Checked, diagnostics: &mut Vec<Dia
         return None;
     }
     let plan_record = checked.singleton("plan")?;
-    let release = ctx.release(plan_record)?;
+    // A release the catalogue does not know is reported, and the rest of the plan is still
+    // validated so that every independent error shows in one run.
+    let release = ctx.release(plan_record);
     let population_record = checked.singleton("population")?;
     let users_record = checked.singleton("users")?;
     let population = Population {
@@ -478,12 +540,18 @@ pub fn build(workspace: &Workspace, checked: &Checked, diagnostics: &mut Vec<Dia
             span: role.head,
         })
         .collect();
-    let horizon_years = duration(plan_record, "horizon").map(|it| it / 31_536_000.0).unwrap_or(5.0);
+    let horizon_years = duration(plan_record, "horizon")
+        .map(|it| it / 31_536_000.0)
+        .unwrap_or(5.0);
     if horizon_years <= 0.0 {
         if let Some(field) = plan_record.field("horizon") {
             ctx.diagnostics.push(
-                Diagnostic::error(&codes::E2108, "the planning horizon must be longer than zero", Label::new(field.value.span, "zero"))
-                    .with_help("plan for at least a year, such as `horizon = 5y`"),
+                Diagnostic::error(
+                    &codes::E2108,
+                    "the planning horizon must be longer than zero",
+                    Label::new(field.value.span, "zero"),
+                )
+                .with_help("plan for at least a year, such as `horizon = 5y`"),
             );
         }
     }
@@ -496,10 +564,15 @@ pub fn build(workspace: &Workspace, checked: &Checked, diagnostics: &mut Vec<Dia
         .into_iter()
         .filter_map(|id| ctx.policy(id))
         .collect();
-    let environment_ids: Vec<DeclId> =
-        checked.decls_of(DeclKind::Environment).filter(|(_, it)| ctx.is_user(it.module)).map(|(id, _)| id).collect();
-    let environments: Vec<Environment> =
-        environment_ids.into_iter().filter_map(|id| ctx.environment(id, &secrets, &providers)).collect();
+    let environment_ids: Vec<DeclId> = checked
+        .decls_of(DeclKind::Environment)
+        .filter(|(_, it)| ctx.is_user(it.module))
+        .map(|(id, _)| id)
+        .collect();
+    let environments: Vec<Environment> = environment_ids
+        .into_iter()
+        .filter_map(|id| ctx.environment(id, &secrets, &providers))
+        .collect();
     let operators = checked
         .decls_of(DeclKind::Operator)
         .filter_map(|(_, decl)| {
@@ -525,17 +598,9 @@ pub fn build(workspace: &Workspace, checked: &Checked, diagnostics: &mut Vec<Dia
         .collect();
     let assumptions = checked
         .singleton("assumptions")
-        .map(|record| {
-            record
-                .fields
-                .iter()
-                .filter_map(|field| match field.value.kind {
-                    ValueKind::Number(value) => Some((field.name.clone(), value, field.key_span)),
-                    _ => None,
-                })
-                .collect()
-        })
+        .map(|record| ctx.assumptions(record))
         .unwrap_or_default();
+    let release = release?;
     Some(Plan {
         name: plan_record.label_name().to_string(),
         owner: string(plan_record, "owner").unwrap_or_default(),
@@ -554,7 +619,10 @@ pub fn build(workspace: &Workspace, checked: &Checked, diagnostics: &mut Vec<Dia
             plan: plan_record.head,
             population: population_record.head,
             users: users_record.head,
-            cht: plan_record.field("cht").map(|it| it.value.span).unwrap_or(plan_record.head),
+            cht: plan_record
+                .field("cht")
+                .map(|it| it.value.span)
+                .unwrap_or(plan_record.head),
         },
     })
 }
@@ -569,19 +637,27 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn is_user(&self, module: crate::modules::ModuleId) -> bool {
-        self.workspace.modules.get(module.0 as usize).is_some_and(|it| !it.is_std)
+        self.workspace
+            .modules
+            .get(module.0 as usize)
+            .is_some_and(|it| !it.is_std)
     }
 
     fn release(&mut self, plan_record: &Record) -> Option<Release> {
         let field = plan_record.field("cht")?;
-        let ValueKind::Str(version) = &field.value.kind else { return None };
+        let ValueKind::Str(version) = &field.value.kind else {
+            return None;
+        };
         let releases: Vec<(&crate::check::Decl, &Record)> = self
             .checked
             .decls_of(DeclKind::Release)
             .filter_map(|(_, decl)| decl.record.as_ref().map(|record| (decl, record)))
             .collect();
         let Some((decl, record)) = releases.iter().find(|(decl, _)| decl.name == *version) else {
-            let known: Vec<&str> = releases.iter().map(|(decl, _)| decl.name.as_str()).collect();
+            let known: Vec<&str> = releases
+                .iter()
+                .map(|(decl, _)| decl.name.as_str())
+                .collect();
             let mut diagnostic = Diagnostic::error(
                 &codes::E2201,
                 format!("CHT release `{version}` is not in the catalogue"),
@@ -591,8 +667,21 @@ impl Ctx<'_> {
             diagnostic = if known.is_empty() {
                 diagnostic.with_help("add `import \"std/cht\"`, which holds the release catalogue")
             } else {
-                match closest(version, known.iter().copied()) {
-                    Some(best) => diagnostic.with_help(format!("did you mean `{best}`? known releases: {}", known.join(", "))),
+                // The newest release of the same minor line is the likeliest intent.
+                let minor_line = version
+                    .rsplit_once('.')
+                    .map(|(line, _)| format!("{line}."))
+                    .unwrap_or_default();
+                let same_line = known
+                    .iter()
+                    .rev()
+                    .find(|it| !minor_line.is_empty() && it.starts_with(&minor_line))
+                    .copied();
+                match same_line.or_else(|| closest(version, known.iter().copied())) {
+                    Some(best) => diagnostic.with_help(format!(
+                        "did you mean `{best}`? known releases: {}",
+                        known.join(", ")
+                    )),
                     None => diagnostic.with_help(format!("known releases: {}", known.join(", "))),
                 }
             };
@@ -656,19 +745,75 @@ impl Ctx<'_> {
             nginx: string(record, "nginx"),
             node: string(record, "node"),
             layout: Layout {
-                name: self.checked.decl(layout_id).map(|it| it.name.clone()).unwrap_or_default(),
-                upgrade_service_image: string(layout_record, "upgrade_service_image").unwrap_or_default(),
+                name: self
+                    .checked
+                    .decl(layout_id)
+                    .map(|it| it.name.clone())
+                    .unwrap_or_default(),
+                upgrade_service_image: string(layout_record, "upgrade_service_image")
+                    .unwrap_or_default(),
                 services,
                 variables,
             },
         })
     }
 
+    /// The `assumptions` overrides, each checked against the estimate's registry.
+    fn assumptions(&mut self, record: &Record) -> Vec<(String, f64, Span)> {
+        use crate::estimate::assumptions::{check_override, registry, RejectReason};
+        let mut out = Vec::new();
+        for field in &record.fields {
+            let ValueKind::Number(value) = field.value.kind else {
+                continue;
+            };
+            match check_override(&field.name, value) {
+                Ok(_) => out.push((field.name.clone(), value, field.key_span)),
+                Err(RejectReason::UnknownKey) => {
+                    let names: Vec<&str> = registry().iter().map(|it| it.name).collect();
+                    let mut diagnostic = Diagnostic::error(
+                        &codes::E2206,
+                        format!("the estimate has no assumption `{}`", field.name),
+                        Label::new(field.key_span, "unknown assumption"),
+                    )
+                    .with_value(field.name.clone());
+                    diagnostic = match closest(&field.name, names.iter().copied()) {
+                        Some(best) => diagnostic.with_help(format!(
+                            "did you mean `{best}`? the language reference lists every assumption"
+                        )),
+                        None => diagnostic.with_help(
+                            "the language reference (docs/reference.md) lists every assumption",
+                        ),
+                    };
+                    self.diagnostics.push(diagnostic);
+                }
+                Err(reason) => self.diagnostics.push(
+                    Diagnostic::error(
+                        &codes::E2108,
+                        format!("assumption `{}`: {reason}", field.name),
+                        Label::new(field.value.span, "out of range"),
+                    )
+                    .with_value(value.to_string()),
+                ),
+            }
+        }
+        out
+    }
+
     fn secrets(&mut self) -> Vec<Secret> {
         let mut out = Vec::new();
         for (_, decl) in self.checked.decls_of(DeclKind::Secret) {
-            let Some(Value { kind: ValueKind::Ctor { name, args, .. }, span }) = &decl.source else { continue };
-            let arg = |key: &str| args.iter().find(|(it, _)| *it == key).map(|(_, value)| &value.kind);
+            let Some(Value {
+                kind: ValueKind::Ctor { name, args, .. },
+                span,
+            }) = &decl.source
+            else {
+                continue;
+            };
+            let arg = |key: &str| {
+                args.iter()
+                    .find(|(it, _)| *it == key)
+                    .map(|(_, value)| &value.kind)
+            };
             let text = |key: &str| match arg(key) {
                 Some(ValueKind::Str(it)) => it.clone(),
                 _ => String::new(),
@@ -680,33 +825,53 @@ impl Ctx<'_> {
             let source = match *name {
                 "env" => SecretSource::Env(text("name")),
                 "file" => SecretSource::File(text("path")),
-                "external" => SecretSource::External { store: text("store"), key: text("key") },
+                "external" => SecretSource::External {
+                    store: text("store"),
+                    key: text("key"),
+                },
                 _ => {
                     let words = number("words");
                     let length = number("length");
                     let symbols = matches!(arg("symbols"), Some(ValueKind::Bool(true)));
                     match (words, length) {
                         (Some(_), Some(_)) => self.diagnostics.push(
-                            Diagnostic::error(&codes::E2110, "`generate` takes `words` or `length`, not both", Label::new(*span, "both given"))
-                                .with_help("write `generate(words = 7)` or `generate(length = 32)`"),
+                            Diagnostic::error(
+                                &codes::E2110,
+                                "`generate` takes `words` or `length`, not both",
+                                Label::new(*span, "both given"),
+                            )
+                            .with_help("write `generate(words = 7)` or `generate(length = 32)`"),
                         ),
                         (None, None) => self.diagnostics.push(
-                            Diagnostic::error(&codes::E2110, "`generate` needs `words` or `length`", Label::new(*span, "how long a value?"))
-                                .with_help("write `generate(words = 7)` or `generate(length = 32)`"),
+                            Diagnostic::error(
+                                &codes::E2110,
+                                "`generate` needs `words` or `length`",
+                                Label::new(*span, "how long a value?"),
+                            )
+                            .with_help("write `generate(words = 7)` or `generate(length = 32)`"),
                         ),
                         _ => {}
                     }
-                    let too_short = words.is_some_and(|it| it < 4) || length.is_some_and(|it| it < 16);
+                    let too_short =
+                        words.is_some_and(|it| it < 4) || length.is_some_and(|it| it < 16);
                     if too_short {
                         self.diagnostics.push(
                             Diagnostic::error(&codes::E2108, "a generated secret this short can be guessed", Label::new(*span, "too short"))
                                 .with_help("use at least 4 words (7 recommended) or 16 characters (32 recommended)"),
                         );
                     }
-                    SecretSource::Generate { words, length, symbols }
+                    SecretSource::Generate {
+                        words,
+                        length,
+                        symbols,
+                    }
                 }
             };
-            out.push(Secret { name: decl.name.clone(), source, span: decl.name_span });
+            out.push(Secret {
+                name: decl.name.clone(),
+                source,
+                span: decl.name_span,
+            });
         }
         out
     }
@@ -769,10 +934,15 @@ impl Ctx<'_> {
     }
 
     fn qualified(&self, id: DeclId) -> String {
-        let Some(decl) = self.checked.decl(id) else { return String::new() };
+        let Some(decl) = self.checked.decl(id) else {
+            return String::new();
+        };
         match self.workspace.modules.get(decl.module.0 as usize) {
             Some(module) if module.is_std => {
-                let stem = module.path.trim_start_matches("std/").trim_end_matches(".hplan");
+                let stem = module
+                    .path
+                    .trim_start_matches("std/")
+                    .trim_end_matches(".hplan");
                 format!("{stem}.{}", decl.name)
             }
             _ => decl.name.clone(),
@@ -792,7 +962,10 @@ impl Ctx<'_> {
                 break;
             }
             chain.push(self.qualified(parent));
-            current = self.checked.decl(parent).and_then(|it| it.extends.map(|(it, _)| it));
+            current = self
+                .checked
+                .decl(parent)
+                .and_then(|it| it.extends.map(|(it, _)| it));
         }
         let tls = record.block("tls").map(|tls| Tls {
             mode: match enum_value(tls, "mode") {
@@ -801,37 +974,62 @@ impl Ctx<'_> {
                 Some("own_cert") => TlsMode::OwnCert,
                 _ => TlsMode::SelfSigned,
             },
-            renew_before_days: duration(tls, "renew_before").map(|it| it / 86_400.0).unwrap_or(30.0),
+            renew_before_days: duration(tls, "renew_before")
+                .map(|it| it / 86_400.0)
+                .unwrap_or(30.0),
             email: string(tls, "email"),
         });
         let backup = record.block("backup").map(|backup| Backup {
-            every_hours: duration(backup, "every").map(|it| it / 3_600.0).unwrap_or(24.0),
-            keep_days: duration(backup, "keep").map(|it| it / 86_400.0).unwrap_or(0.0),
+            every_hours: duration(backup, "every")
+                .map(|it| it / 3_600.0)
+                .unwrap_or(24.0),
+            keep_days: duration(backup, "keep")
+                .map(|it| it / 86_400.0)
+                .unwrap_or(0.0),
             offsite: boolean(backup, "offsite").unwrap_or(false),
             offsite_region: string(backup, "offsite_region"),
             encrypted: boolean(backup, "encrypted").unwrap_or(false),
         });
-        if let (Some(backup), Some(block)) = (&backup, record.block("backup")) {
-            if backup.keep_days * 24.0 < backup.every_hours {
-                let span = block.field("keep").map(|it| it.value.span).unwrap_or(block.head);
+        if let Some(block) = record.block("backup") {
+            let every = duration(block, "every");
+            let keep = duration(block, "keep");
+            let kept_shorter = matches!((every, keep), (Some(every), Some(keep)) if keep < every);
+            if kept_shorter {
+                let span = block
+                    .field("keep")
+                    .map(|it| it.value.span)
+                    .unwrap_or(block.head);
                 self.diagnostics.push(
-                    Diagnostic::error(&codes::E2108, "backups are kept for less time than the interval between them", Label::new(span, "shorter than `every`"))
-                        .with_help("keep each backup at least until the next one is taken"),
+                    Diagnostic::error(
+                        &codes::E2108,
+                        "backups are kept for less time than the interval between them",
+                        Label::new(span, "shorter than `every`"),
+                    )
+                    .with_help("keep each backup at least until the next one is taken"),
                 );
             }
         }
         let alerting = record.block("alerting").map(|alerting| Alerting {
             email: strings(alerting, "email"),
             webhook: strings(alerting, "webhook"),
-            on: list(alerting, "on").iter().filter_map(alert_condition).collect(),
+            on: list(alerting, "on")
+                .iter()
+                .filter_map(alert_condition)
+                .collect(),
         });
         if let Some(alerting) = record.block("alerting") {
             for value in list(alerting, "on") {
                 if let Some(AlertCondition::DiskUsed { fraction }) = alert_condition(value) {
                     if !(0.0..=1.0).contains(&fraction) {
                         self.diagnostics.push(
-                            Diagnostic::error(&codes::E2108, "a disk cannot be more than 100% used", Label::new(value.span, "out of range"))
-                                .with_help("use a threshold between 1% and 99%, such as `disk_used(80%)`"),
+                            Diagnostic::error(
+                                &codes::E2108,
+                                "a disk cannot be more than 100% used",
+                                Label::new(value.span, "out of range"),
+                            )
+                            .with_help(
+                                "use a threshold between 1% and 99%, such as `disk_used(80%)`",
+                            ),
                         );
                     }
                 }
@@ -861,7 +1059,12 @@ impl Ctx<'_> {
         })
     }
 
-    fn environment(&mut self, id: DeclId, secrets: &[Secret], providers: &[Provider]) -> Option<Environment> {
+    fn environment(
+        &mut self,
+        id: DeclId,
+        secrets: &[Secret],
+        providers: &[Provider],
+    ) -> Option<Environment> {
         let record = self.effective(id)?;
         let decl = self.checked.decl(id)?;
         let before = self.diagnostics.len();
@@ -869,13 +1072,18 @@ impl Ctx<'_> {
         if self.diagnostics.len() > before {
             return None;
         }
-        let policy_id = match record.value("policy") {
-            Some(ValueKind::Ref(it)) => *it,
-            _ => return None,
+        // An unresolved policy was reported by the checker; the rest of the environment is
+        // still validated so that independent errors all show.
+        let policy = match record.value("policy") {
+            Some(ValueKind::Ref(id)) => self.policy(*id),
+            _ => None,
         };
-        let policy = self.policy(policy_id)?;
         let target = match record.value("target") {
-            Some(ValueKind::Ctor { name: "kubernetes", args, .. }) => Target::Kubernetes(match args.first().map(|(_, it)| &it.kind) {
+            Some(ValueKind::Ctor {
+                name: "kubernetes",
+                args,
+                ..
+            }) => Target::Kubernetes(match args.first().map(|(_, it)| &it.kind) {
                 Some(ValueKind::Enum("eks")) => Distribution::Eks,
                 Some(ValueKind::Enum("gke")) => Distribution::Gke,
                 Some(ValueKind::Enum("aks")) => Distribution::Aks,
@@ -887,29 +1095,33 @@ impl Ctx<'_> {
         };
         let infra_field = record.field("infra")?;
         let infra = match &infra_field.value.kind {
-            ValueKind::Ctor { name, body, .. } => {
-                match (*name, body.as_deref()) {
-                    ("aws", Some(body)) => Infra::Aws {
-                        region: string(body, "region").unwrap_or_default(),
-                        vpc: string(body, "vpc"),
-                        zones: count(body, "zones").unwrap_or(2),
-                    },
-                    ("gcp", Some(body)) => Infra::Gcp { region: string(body, "region").unwrap_or_default(), project: string(body, "project").unwrap_or_default() },
-                    ("onprem", Some(body)) => Infra::OnPrem {
-                        nodes: count(body, "nodes").unwrap_or(0),
-                        cpu: count(body, "cpu").unwrap_or(0),
-                        memory: size(body, "memory").unwrap_or(0.0) as u64,
-                        disk: size(body, "disk").unwrap_or(0.0) as u64,
-                    },
-                    _ => Infra::Local,
-                }
-            }
+            ValueKind::Ctor { name, body, .. } => match (*name, body.as_deref()) {
+                ("aws", Some(body)) => Infra::Aws {
+                    region: string(body, "region").unwrap_or_default(),
+                    vpc: string(body, "vpc"),
+                    zones: count(body, "zones").unwrap_or(2),
+                },
+                ("gcp", Some(body)) => Infra::Gcp {
+                    region: string(body, "region").unwrap_or_default(),
+                    project: string(body, "project").unwrap_or_default(),
+                },
+                ("onprem", Some(body)) => Infra::OnPrem {
+                    nodes: count(body, "nodes").unwrap_or(0),
+                    cpu: count(body, "cpu").unwrap_or(0),
+                    memory: size(body, "memory").unwrap_or(0.0) as u64,
+                    disk: size(body, "disk").unwrap_or(0.0) as u64,
+                },
+                _ => Infra::Local,
+            },
             _ => return None,
         };
         let couchdb = record.block("couchdb");
         let couchdb_nodes = couchdb.and_then(|it| count(it, "nodes")).unwrap_or(1);
         if couchdb_nodes != 1 && couchdb_nodes != 3 {
-            let span = couchdb.and_then(|it| it.field("nodes")).map(|it| it.value.span).unwrap_or(decl.name_span);
+            let span = couchdb
+                .and_then(|it| it.field("nodes"))
+                .map(|it| it.value.span)
+                .unwrap_or(decl.name_span);
             self.diagnostics.push(
                 Diagnostic::error(&codes::E2202, format!("CHT does not support a CouchDB cluster of {couchdb_nodes} nodes"), Label::new(span, "use 1 or 3"))
                     .with_value(couchdb_nodes.to_string())
@@ -918,17 +1130,36 @@ impl Ctx<'_> {
             );
         }
         self.check_target_infra(&record, target, &infra, infra_field, providers);
-        let scale = percent(&record, "scale").unwrap_or(1.0);
+        // Without `scale`, production and staging serve every user, while test and
+        // development environments are sized for a small share; a laptop is not sized for a
+        // national programme.
+        let kind = match enum_value(&record, "kind") {
+            Some("production") => EnvKind::Production,
+            Some("staging") => EnvKind::Staging,
+            Some("test") => EnvKind::Test,
+            _ => EnvKind::Development,
+        };
+        let default_scale = match kind {
+            EnvKind::Production | EnvKind::Staging => 1.0,
+            EnvKind::Test => 0.1,
+            EnvKind::Development => 0.01,
+        };
+        let scale = percent(&record, "scale").unwrap_or(default_scale);
         if !(0.0..=1.0).contains(&scale) || scale == 0.0 {
             if let Some(field) = record.field("scale") {
                 self.diagnostics.push(
-                    Diagnostic::error(&codes::E2108, "an environment serves between 0% and 100% of the users", Label::new(field.value.span, "out of range"))
-                        .with_help("write a share such as `scale = 5%`"),
+                    Diagnostic::error(
+                        &codes::E2108,
+                        "an environment serves between 0% and 100% of the users",
+                        Label::new(field.value.span, "out of range"),
+                    )
+                    .with_help("write a share such as `scale = 5%`"),
                 );
             }
         }
         let bindings = self.secret_bindings(&record, decl, secrets);
-        let namespace = string(&record, "namespace").unwrap_or_else(|| decl.name.replace('_', "-").to_lowercase());
+        let namespace = string(&record, "namespace")
+            .unwrap_or_else(|| decl.name.replace('_', "-").to_lowercase());
         let allows = record
             .blocks
             .iter()
@@ -954,16 +1185,12 @@ impl Ctx<'_> {
             .collect();
         let mut spans = BTreeMap::new();
         collect_spans(&record, "", &mut spans);
+        let policy = policy?;
         Some(Environment {
             name: decl.name.clone(),
             name_span: decl.name_span,
             head: record.head,
-            kind: match enum_value(&record, "kind") {
-                Some("production") => EnvKind::Production,
-                Some("staging") => EnvKind::Staging,
-                Some("test") => EnvKind::Test,
-                _ => EnvKind::Development,
-            },
+            kind,
             target,
             infra,
             domain: string(&record, "domain").unwrap_or_default(),
@@ -985,14 +1212,31 @@ impl Ctx<'_> {
         })
     }
 
-    fn check_target_infra(&mut self, record: &Record, target: Target, infra: &Infra, infra_field: &Field, providers: &[Provider]) {
-        let target_span = record.field("target").map(|it| it.value.span).unwrap_or(record.head);
+    fn check_target_infra(
+        &mut self,
+        record: &Record,
+        target: Target,
+        infra: &Infra,
+        infra_field: &Field,
+        providers: &[Provider],
+    ) {
+        let target_span = record
+            .field("target")
+            .map(|it| it.value.span)
+            .unwrap_or(record.head);
         let needs = match (target, infra) {
             (Target::Kubernetes(Distribution::Eks), Infra::Aws { .. }) => None,
             (Target::Kubernetes(Distribution::Eks), _) => Some(("EKS", "aws { region = \"...\" }")),
             (Target::Kubernetes(Distribution::Gke), Infra::Gcp { .. }) => None,
-            (Target::Kubernetes(Distribution::Gke), _) => Some(("GKE", "gcp { region = \"...\", project = \"...\" }")),
-            (Target::Kubernetes(Distribution::Aks), Infra::Aws { .. } | Infra::Gcp { .. }) => Some(("AKS", "onprem { ... } describing the existing cluster's capacity")),
+            (Target::Kubernetes(Distribution::Gke), _) => {
+                Some(("GKE", "gcp { region = \"...\", project = \"...\" }"))
+            }
+            (Target::Kubernetes(Distribution::Aks), Infra::Aws { .. } | Infra::Gcp { .. }) => {
+                Some((
+                    "AKS",
+                    "onprem { ... } describing the existing cluster's capacity",
+                ))
+            }
             _ => None,
         };
         if let Some((what, infra_example)) = needs {
@@ -1002,7 +1246,10 @@ impl Ctx<'_> {
                     .with_help(format!("use `infra = {infra_example}`, or choose a target that runs here such as `kubernetes(k3s)`")),
             );
         }
-        if let Infra::OnPrem { nodes, cpu, memory, .. } = infra {
+        if let Infra::OnPrem {
+            nodes, cpu, memory, ..
+        } = infra
+        {
             if *nodes == 0 || *cpu == 0 || *memory == 0 {
                 self.diagnostics.push(
                     Diagnostic::error(&codes::E2209, "the on-premises hardware has no capacity", Label::new(infra_field.value.span, "zero nodes, cores or memory"))
@@ -1016,7 +1263,9 @@ impl Ctx<'_> {
             _ => return,
         };
         let body_region_span = match &infra_field.value.kind {
-            ValueKind::Ctor { body: Some(body), .. } => body.field("region").map(|it| it.value.span),
+            ValueKind::Ctor {
+                body: Some(body), ..
+            } => body.field("region").map(|it| it.value.span),
             _ => None,
         }
         .unwrap_or(infra_field.value.span);
@@ -1030,35 +1279,57 @@ impl Ctx<'_> {
         if !provider.regions.iter().any(|it| it.name == *region) {
             let names: Vec<&str> = provider.regions.iter().map(|it| it.name.as_str()).collect();
             self.diagnostics.push(
-                Diagnostic::error(&codes::E2205, format!("`{region}` is not a {provider_name} region in the catalogue"), Label::new(body_region_span, "unknown region"))
-                    .with_value(region.clone())
-                    .with_help(match closest(region, names.iter().copied()) {
-                        Some(best) => format!("did you mean `{best}`? regions: {}", names.join(", ")),
-                        None => format!("regions: {}", names.join(", ")),
-                    }),
+                Diagnostic::error(
+                    &codes::E2205,
+                    format!("`{region}` is not a {provider_name} region in the catalogue"),
+                    Label::new(body_region_span, "unknown region"),
+                )
+                .with_value(region.clone())
+                .with_help(match closest(region, names.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`? regions: {}", names.join(", ")),
+                    None => format!("regions: {}", names.join(", ")),
+                }),
             );
         }
     }
 
-    fn secret_bindings(&mut self, record: &Record, decl: &crate::check::Decl, secrets: &[Secret]) -> Vec<SecretBinding> {
+    fn secret_bindings(
+        &mut self,
+        record: &Record,
+        decl: &crate::check::Decl,
+        secrets: &[Secret],
+    ) -> Vec<SecretBinding> {
         let mut bindings = Vec::new();
         if let Some(block) = record.block("secrets") {
             for field in &block.fields {
                 let Some(slot) = SecretSlot::from_name(&field.name) else {
                     let names: Vec<&str> = SecretSlot::ALL.iter().map(|it| it.name()).collect();
                     self.diagnostics.push(
-                        Diagnostic::error(&codes::E2207, format!("`{}` is not a credential CHT reads", field.name), Label::new(field.key_span, "unknown credential"))
-                            .with_value(field.name.clone())
-                            .with_help(match closest(&field.name, names.iter().copied()) {
-                                Some(best) => format!("did you mean `{best}`? credentials: {}", names.join(", ")),
+                        Diagnostic::error(
+                            &codes::E2207,
+                            format!("`{}` is not a credential CHT reads", field.name),
+                            Label::new(field.key_span, "unknown credential"),
+                        )
+                        .with_value(field.name.clone())
+                        .with_help(
+                            match closest(&field.name, names.iter().copied()) {
+                                Some(best) => format!(
+                                    "did you mean `{best}`? credentials: {}",
+                                    names.join(", ")
+                                ),
                                 None => format!("credentials: {}", names.join(", ")),
-                            }),
+                            },
+                        ),
                     );
                     continue;
                 };
                 if let ValueKind::Ref(id) = field.value.kind {
                     if let Some(secret) = self.checked.decl(id) {
-                        bindings.push(SecretBinding { slot, secret: secret.name.clone(), span: field.value.span });
+                        bindings.push(SecretBinding {
+                            slot,
+                            secret: secret.name.clone(),
+                            span: field.value.span,
+                        });
                     }
                 }
             }
@@ -1088,7 +1359,9 @@ impl Ctx<'_> {
             }
         }
         for binding in &bindings {
-            let Some(secret) = secrets.iter().find(|it| it.name == binding.secret) else { continue };
+            let Some(secret) = secrets.iter().find(|it| it.name == binding.secret) else {
+                continue;
+            };
             if binding.slot == SecretSlot::CouchdbAdmin && secret.source.url_safe() == Some(false) {
                 self.diagnostics.push(
                     Diagnostic::error(&codes::E2204, format!("secret `{}` may not be URL-safe, but CHT puts it in a URL", secret.name), Label::new(secret.span, "generated with symbols"))
@@ -1116,13 +1389,23 @@ pub fn merge(parent: &Record, child: &Record) -> Record {
     }
     let mut blocks = parent.blocks.clone();
     for block in &child.blocks {
-        let same = |it: &Record| it.schema.kind == block.schema.kind && it.label_name() == block.label_name();
+        let same = |it: &Record| {
+            it.schema.kind == block.schema.kind && it.label_name() == block.label_name()
+        };
         match blocks.iter_mut().find(|it| same(it)) {
             Some(slot) => *slot = merge(slot, block),
             None => blocks.push(block.clone()),
         }
     }
-    Record { schema: child.schema, label: child.label.clone(), head: child.head, span: child.span, fields, blocks }
+    Record {
+        schema: child.schema,
+        label: child.label.clone(),
+        head: child.head,
+        span: child.span,
+        fields,
+        blocks,
+        has_unknown_fields: parent.has_unknown_fields || child.has_unknown_fields,
+    }
 }
 
 fn collect_spans(record: &Record, prefix: &str, out: &mut BTreeMap<String, Span>) {
@@ -1140,12 +1423,20 @@ fn collect_spans(record: &Record, prefix: &str, out: &mut BTreeMap<String, Span>
 }
 
 fn alert_condition(value: &Value) -> Option<AlertCondition> {
-    let ValueKind::Ctor { name, args, .. } = &value.kind else { return None };
+    let ValueKind::Ctor { name, args, .. } = &value.kind else {
+        return None;
+    };
     let arg = args.first().map(|(_, it)| &it.kind);
     Some(match (*name, arg) {
-        ("downtime", Some(ValueKind::Duration(secs))) => AlertCondition::Downtime { minutes: secs / 60.0 },
-        ("disk_used", Some(ValueKind::Percent(fraction))) => AlertCondition::DiskUsed { fraction: *fraction },
-        ("cert_expiry", Some(ValueKind::Duration(secs))) => AlertCondition::CertExpiry { days: secs / 86_400.0 },
+        ("downtime", Some(ValueKind::Duration(secs))) => AlertCondition::Downtime {
+            minutes: secs / 60.0,
+        },
+        ("disk_used", Some(ValueKind::Percent(fraction))) => AlertCondition::DiskUsed {
+            fraction: *fraction,
+        },
+        ("cert_expiry", Some(ValueKind::Duration(secs))) => AlertCondition::CertExpiry {
+            days: secs / 86_400.0,
+        },
         ("backup_failed", _) => AlertCondition::BackupFailed,
         ("replication_limit", _) => AlertCondition::ReplicationLimit,
         _ => return None,

@@ -57,16 +57,26 @@ pub static STDLIB: &[(&str, &str)] = &[
     ("policies", include_str!("../../../stdlib/policies.hplan")),
 ];
 
+/// A standard library module: its display path, text and syntax tree.
+type StdModule = (String, Arc<str>, Arc<File>);
+
+/// A cached parse: the text it was made from, the tree and the syntax diagnostics.
+type CachedParse = (Arc<str>, Arc<File>, Vec<Diagnostic>);
+
 /// Parses of the standard library, made once per process: they never change, and the
 /// language server re-checks plans on every keystroke.
-fn stdlib_parses() -> &'static [(String, Arc<str>, Arc<File>)] {
-    static PARSES: OnceLock<Vec<(String, Arc<str>, Arc<File>)>> = OnceLock::new();
+fn stdlib_parses() -> &'static [StdModule] {
+    static PARSES: OnceLock<Vec<StdModule>> = OnceLock::new();
     PARSES.get_or_init(|| {
         STDLIB
             .iter()
             .map(|(name, text)| {
                 let parse = parse(FileId(0), text);
-                (format!("std/{name}.hplan"), Arc::from(*text), Arc::new(parse.file))
+                (
+                    format!("std/{name}.hplan"),
+                    Arc::from(*text),
+                    Arc::new(parse.file),
+                )
             })
             .collect()
     })
@@ -76,7 +86,7 @@ fn stdlib_parses() -> &'static [(String, Arc<str>, Arc<File>)] {
 /// language server reparses only the files that changed.
 #[derive(Default)]
 pub struct ParseCache {
-    entries: HashMap<String, (Arc<str>, Arc<File>, Vec<Diagnostic>)>,
+    entries: HashMap<String, CachedParse>,
 }
 
 impl ParseCache {
@@ -90,9 +100,15 @@ impl ParseCache {
                 return (ast.clone(), diagnostics.collect());
             }
         }
-        let Parse { file: ast, diagnostics } = parse(file, text);
+        let Parse {
+            file: ast,
+            diagnostics,
+        } = parse(file, text);
         let ast = Arc::new(ast);
-        self.entries.insert(path.to_string(), (text.clone(), ast.clone(), diagnostics.clone()));
+        self.entries.insert(
+            path.to_string(),
+            (text.clone(), ast.clone(), diagnostics.clone()),
+        );
         (ast, diagnostics)
     }
 }
@@ -111,12 +127,22 @@ fn retarget(diagnostic: &mut Diagnostic, file: FileId) {
 }
 
 /// Loads the entry plan and everything it imports.
-pub fn load(loader: &dyn SourceLoader, entry: &str, cache: &mut ParseCache) -> Result<Workspace, String> {
+pub fn load(
+    loader: &dyn SourceLoader,
+    entry: &str,
+    cache: &mut ParseCache,
+) -> Result<Workspace, String> {
     let text = loader.load(entry)?;
     let mut workspace = Workspace::default();
     let mut by_path: HashMap<String, ModuleId> = HashMap::new();
     let entry_path = normalize(entry).unwrap_or_else(|| entry.to_string());
-    let mut queue = vec![add_user_module(&mut workspace, &mut by_path, cache, entry_path, text)];
+    let mut queue = vec![add_user_module(
+        &mut workspace,
+        &mut by_path,
+        cache,
+        entry_path,
+        text,
+    )];
     while let Some(module_id) = queue.pop() {
         let Some(module) = workspace.modules.get(module_id.0 as usize) else {
             continue;
@@ -136,8 +162,22 @@ pub fn load(loader: &dyn SourceLoader, entry: &str, cache: &mut ParseCache) -> R
                 Some(alias) => alias.name.clone(),
                 None => default_alias(raw),
             };
-            let target = resolve_import(&mut workspace, &mut by_path, cache, loader, &from_path, is_std, raw, span, &mut queue);
-            imports.push(ImportEdge { alias, target, span });
+            let target = resolve_import(
+                &mut workspace,
+                &mut by_path,
+                cache,
+                loader,
+                &from_path,
+                is_std,
+                raw,
+                span,
+                &mut queue,
+            );
+            imports.push(ImportEdge {
+                alias,
+                target,
+                span,
+            });
         }
         if let Some(module) = workspace.modules.get_mut(module_id.0 as usize) {
             module.imports = imports;
@@ -158,7 +198,13 @@ fn add_user_module(
     let (ast, mut diagnostics) = cache.parse(&path, &text, file);
     workspace.diagnostics.append(&mut diagnostics);
     let id = ModuleId(workspace.modules.len() as u32);
-    workspace.modules.push(Module { file, path: path.clone(), is_std: false, ast, imports: Vec::new() });
+    workspace.modules.push(Module {
+        file,
+        path: path.clone(),
+        is_std: false,
+        ast,
+        imports: Vec::new(),
+    });
     by_path.insert(path, id);
     id
 }
@@ -181,17 +227,30 @@ fn resolve_import(
             return Some(*id);
         }
         let Some((_, text, ast)) = stdlib_parses().iter().find(|(it, _, _)| *it == path) else {
-            let modules: Vec<String> = STDLIB.iter().map(|(name, _)| format!("`std/{name}`")).collect();
+            let modules: Vec<String> = STDLIB
+                .iter()
+                .map(|(name, _)| format!("`std/{name}`"))
+                .collect();
             workspace.diagnostics.push(
-                Diagnostic::error(&codes::E1001, format!("no standard library module `{raw}`"), Label::new(span, "unknown module"))
-                    .with_value(raw)
-                    .with_help(format!("the standard library has {}", modules.join(", "))),
+                Diagnostic::error(
+                    &codes::E1001,
+                    format!("no standard library module `{raw}`"),
+                    Label::new(span, "unknown module"),
+                )
+                .with_value(raw)
+                .with_help(format!("the standard library has {}", modules.join(", "))),
             );
             return None;
         };
         let file = workspace.sources.add(path.clone(), text.clone());
         let id = ModuleId(workspace.modules.len() as u32);
-        workspace.modules.push(Module { file, path: path.clone(), is_std: true, ast: ast.clone(), imports: Vec::new() });
+        workspace.modules.push(Module {
+            file,
+            path: path.clone(),
+            is_std: true,
+            ast: ast.clone(),
+            imports: Vec::new(),
+        });
         by_path.insert(path, id);
         queue.push(id);
         return Some(id);
@@ -201,9 +260,15 @@ fn resolve_import(
     }
     if !(raw.starts_with("./") || raw.starts_with("../")) || !raw.ends_with(".hplan") {
         workspace.diagnostics.push(
-            Diagnostic::error(&codes::E1001, format!("cannot import `{raw}`"), Label::new(span, "not a module path"))
-                .with_value(raw)
-                .with_help("import the standard library as `std/NAME` and plan files as `./file.hplan`"),
+            Diagnostic::error(
+                &codes::E1001,
+                format!("cannot import `{raw}`"),
+                Label::new(span, "not a module path"),
+            )
+            .with_value(raw)
+            .with_help(
+                "import the standard library as `std/NAME` and plan files as `./file.hplan`",
+            ),
         );
         return None;
     }
@@ -211,7 +276,11 @@ fn resolve_import(
         Some(idx) => from_path.get(..idx).unwrap_or(""),
         None => "",
     };
-    let joined = if dir.is_empty() { raw.to_string() } else { format!("{dir}/{raw}") };
+    let joined = if dir.is_empty() {
+        raw.to_string()
+    } else {
+        format!("{dir}/{raw}")
+    };
     let Some(path) = normalize(&joined) else {
         workspace.diagnostics.push(
             Diagnostic::error(
@@ -235,9 +304,13 @@ fn resolve_import(
         }
         Err(error) => {
             workspace.diagnostics.push(
-                Diagnostic::error(&codes::E1001, format!("cannot read `{raw}`"), Label::new(span, error))
-                    .with_value(raw)
-                    .with_help("the path is relative to the importing file"),
+                Diagnostic::error(
+                    &codes::E1001,
+                    format!("cannot read `{raw}`"),
+                    Label::new(span, error),
+                )
+                .with_value(raw)
+                .with_help("the path is relative to the importing file"),
             );
             None
         }
@@ -247,7 +320,9 @@ fn resolve_import(
 /// The name an import binds by default: the file or module name without extension.
 fn default_alias(raw: &str) -> String {
     let last = raw.rsplit('/').next().unwrap_or(raw);
-    last.strip_suffix(".hplan").unwrap_or(last).replace(['-', '.'], "_")
+    last.strip_suffix(".hplan")
+        .unwrap_or(last)
+        .replace(['-', '.'], "_")
 }
 
 /// Resolves `.` and `..` in a relative path; `None` when it climbs above the root.
@@ -268,7 +343,9 @@ pub fn normalize(path: &str) -> Option<String> {
 /// Reports each import cycle once, with every import that takes part in it.
 fn report_cycles(workspace: &mut Workspace) {
     let mut graph: DiGraph<ModuleId, Span> = DiGraph::new();
-    let nodes: Vec<NodeIndex> = (0..workspace.modules.len()).map(|idx| graph.add_node(ModuleId(idx as u32))).collect();
+    let nodes: Vec<NodeIndex> = (0..workspace.modules.len())
+        .map(|idx| graph.add_node(ModuleId(idx as u32)))
+        .collect();
     for (idx, module) in workspace.modules.iter().enumerate() {
         for import in &module.imports {
             if let (Some(target), Some(from)) = (import.target, nodes.get(idx)) {
@@ -280,7 +357,9 @@ fn report_cycles(workspace: &mut Workspace) {
     }
     for component in petgraph::algo::tarjan_scc(&graph) {
         let is_cycle = component.len() > 1
-            || component.first().is_some_and(|node| graph.find_edge(*node, *node).is_some());
+            || component
+                .first()
+                .is_some_and(|node| graph.find_edge(*node, *node).is_some());
         if !is_cycle {
             continue;
         }
@@ -289,12 +368,20 @@ fn report_cycles(workspace: &mut Workspace) {
         // Walk the cycle from its first module so that the report reads in import order.
         let mut edges: Vec<Span> = Vec::new();
         let mut names: Vec<String> = Vec::new();
-        let Some(&start) = members.first() else { continue };
+        let Some(&start) = members.first() else {
+            continue;
+        };
         let mut current = start;
         for _ in 0..members.len() {
-            let Some(module) = workspace.modules.get(current.0 as usize) else { break };
+            let Some(module) = workspace.modules.get(current.0 as usize) else {
+                break;
+            };
             names.push(module.path.clone());
-            let Some(next) = module.imports.iter().find(|it| it.target.is_some_and(|t| members.contains(&t))) else {
+            let Some(next) = module
+                .imports
+                .iter()
+                .find(|it| it.target.is_some_and(|t| members.contains(&t)))
+            else {
                 break;
             };
             edges.push(next.span);
@@ -303,8 +390,16 @@ fn report_cycles(workspace: &mut Workspace) {
                 None => break,
             }
         }
-        names.push(workspace.modules.get(start.0 as usize).map(|it| it.path.clone()).unwrap_or_default());
-        let Some(first) = edges.first().copied() else { continue };
+        names.push(
+            workspace
+                .modules
+                .get(start.0 as usize)
+                .map(|it| it.path.clone())
+                .unwrap_or_default(),
+        );
+        let Some(first) = edges.first().copied() else {
+            continue;
+        };
         let mut diagnostic = Diagnostic::error(
             &codes::E1003,
             format!("import cycle: {}", names.join(" -> ")),
@@ -312,7 +407,10 @@ fn report_cycles(workspace: &mut Workspace) {
         )
         .with_help("move what these files share into a file that imports none of them");
         for span in edges.iter().skip(1) {
-            diagnostic = diagnostic.with_secondary(Label::new(*span, "which imports the next file of the cycle"));
+            diagnostic = diagnostic.with_secondary(Label::new(
+                *span,
+                "which imports the next file of the cycle",
+            ));
         }
         workspace.diagnostics.push(diagnostic);
     }

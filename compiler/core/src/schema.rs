@@ -140,7 +140,11 @@ impl Ty {
             Ty::Percent => "percentage".to_string(),
             Ty::Money => "money".to_string(),
             Ty::Bool => "true or false".to_string(),
-            Ty::Enum(values) => values.iter().map(|it| format!("`{}`", it.name)).collect::<Vec<_>>().join(" | "),
+            Ty::Enum(values) => values
+                .iter()
+                .map(|it| format!("`{}`", it.name))
+                .collect::<Vec<_>>()
+                .join(" | "),
             Ty::Ref(kind) => format!("{} name", kind.noun()),
             Ty::List(item) => format!("list of {}", item.describe()),
             Ty::Ctor(ctors) => ctors
@@ -150,7 +154,11 @@ impl Ty {
                     CtorArgs::Positional(params) | CtorArgs::Named(params) => format!(
                         "`{}({})`",
                         ctor.name,
-                        params.iter().map(|it| it.name).collect::<Vec<_>>().join(", ")
+                        params
+                            .iter()
+                            .map(|it| it.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     CtorArgs::Body(_) => format!("`{} {{ ... }}`", ctor.name),
                 })
@@ -216,28 +224,63 @@ pub static SECRET_SOURCE: Ty = Ty::Ctor(&[
     Ctor {
         name: "env",
         doc: "Read from an environment variable on the machine that deploys.",
-        args: CtorArgs::Positional(&[Param { name: "name", ty: Ty::Str(StrFormat::EnvVar), required: true, doc: "The variable's name." }]),
+        args: CtorArgs::Positional(&[Param {
+            name: "name",
+            ty: Ty::Str(StrFormat::EnvVar),
+            required: true,
+            doc: "The variable's name.",
+        }]),
     },
     Ctor {
         name: "file",
         doc: "Read from a file outside the repository, at deploy time.",
-        args: CtorArgs::Positional(&[Param { name: "path", ty: Ty::Str(StrFormat::Any), required: true, doc: "The file's path on the deploying machine." }]),
+        args: CtorArgs::Positional(&[Param {
+            name: "path",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            doc: "The file's path on the deploying machine.",
+        }]),
     },
     Ctor {
         name: "generate",
         doc: "Generated once, on the first deploy of each environment, and kept.",
         args: CtorArgs::Named(&[
-            Param { name: "words", ty: Ty::Count, required: false, doc: "Random words joined by dashes; 7 words are URL-safe and strong." },
-            Param { name: "length", ty: Ty::Count, required: false, doc: "Random letters and digits." },
-            Param { name: "symbols", ty: Ty::Bool, required: false, doc: "Whether `length` characters include symbols, which are not URL-safe." },
+            Param {
+                name: "words",
+                ty: Ty::Count,
+                required: false,
+                doc: "Random words joined by dashes; 7 words are URL-safe and strong.",
+            },
+            Param {
+                name: "length",
+                ty: Ty::Count,
+                required: false,
+                doc: "Random letters and digits.",
+            },
+            Param {
+                name: "symbols",
+                ty: Ty::Bool,
+                required: false,
+                doc: "Whether `length` characters include symbols, which are not URL-safe.",
+            },
         ]),
     },
     Ctor {
         name: "external",
         doc: "A reference to an external secret store; Kubernetes outputs get an ExternalSecret.",
         args: CtorArgs::Named(&[
-            Param { name: "store", ty: Ty::Str(StrFormat::Any), required: true, doc: "The name of the secret store (for example a ClusterSecretStore)." },
-            Param { name: "key", ty: Ty::Str(StrFormat::Any), required: true, doc: "The key of the secret in the store." },
+            Param {
+                name: "store",
+                ty: Ty::Str(StrFormat::Any),
+                required: true,
+                doc: "The name of the secret store (for example a ClusterSecretStore).",
+            },
+            Param {
+                name: "key",
+                ty: Ty::Str(StrFormat::Any),
+                required: true,
+                doc: "The key of the secret in the store.",
+            },
         ]),
     },
 ]);
@@ -257,9 +300,27 @@ static PLAN: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "cht", ty: Ty::Str(StrFormat::Release), required: true, default: None, doc: "The CHT release every environment runs, from the `std/cht` catalogue." },
-        FieldSchema { name: "owner", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "Who owns the plan: shown in reports and READMEs." },
-        FieldSchema { name: "horizon", ty: Ty::Duration, required: false, default: Some("5y"), doc: "How far ahead storage and cost are planned." },
+        FieldSchema {
+            name: "cht",
+            ty: Ty::Str(StrFormat::Release),
+            required: true,
+            default: None,
+            doc: "The CHT release every environment runs, from the `std/cht` catalogue.",
+        },
+        FieldSchema {
+            name: "owner",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "Who owns the plan: shown in reports and READMEs.",
+        },
+        FieldSchema {
+            name: "horizon",
+            ty: Ty::Duration,
+            required: false,
+            default: Some("5y"),
+            doc: "How far ahead storage and cost are planned.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -284,8 +345,14 @@ static POPULATION: BlockSchema = BlockSchema {
 };
 
 static SYNC_MODES: &[EnumValue] = &[
-    EnumValue { name: "offline", doc: "Offline-first users replicate their documents to the device." },
-    EnumValue { name: "online", doc: "Online users work in the browser and replicate nothing." },
+    EnumValue {
+        name: "offline",
+        doc: "Offline-first users replicate their documents to the device.",
+    },
+    EnumValue {
+        name: "online",
+        doc: "Online users work in the browser and replicate nothing.",
+    },
 ];
 
 static ROLE: BlockSchema = BlockSchema {
@@ -295,8 +362,20 @@ static ROLE: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "count", ty: Ty::Count, required: true, default: None, doc: "How many users have this role." },
-        FieldSchema { name: "sync", ty: Ty::Enum(SYNC_MODES), required: false, default: Some("offline"), doc: "Whether these users replicate data to their devices." },
+        FieldSchema {
+            name: "count",
+            ty: Ty::Count,
+            required: true,
+            default: None,
+            doc: "How many users have this role.",
+        },
+        FieldSchema {
+            name: "sync",
+            ty: Ty::Enum(SYNC_MODES),
+            required: false,
+            default: Some("offline"),
+            doc: "Whether these users replicate data to their devices.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -316,10 +395,22 @@ static USERS: BlockSchema = BlockSchema {
 };
 
 static TLS_MODES: &[EnumValue] = &[
-    EnumValue { name: "acme", doc: "Certificates from an ACME authority such as Let's Encrypt, renewed automatically." },
-    EnumValue { name: "managed", doc: "A certificate managed by the cloud (ACM, Google-managed), renewed automatically." },
-    EnumValue { name: "own_cert", doc: "A certificate you provide and renew yourself." },
-    EnumValue { name: "self_signed", doc: "CHT's self-signed certificate: for development only." },
+    EnumValue {
+        name: "acme",
+        doc: "Certificates from an ACME authority such as Let's Encrypt, renewed automatically.",
+    },
+    EnumValue {
+        name: "managed",
+        doc: "A certificate managed by the cloud (ACM, Google-managed), renewed automatically.",
+    },
+    EnumValue {
+        name: "own_cert",
+        doc: "A certificate you provide and renew yourself.",
+    },
+    EnumValue {
+        name: "self_signed",
+        doc: "CHT's self-signed certificate: for development only.",
+    },
 ];
 
 static TLS: BlockSchema = BlockSchema {
@@ -329,9 +420,27 @@ static TLS: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "mode", ty: Ty::Enum(TLS_MODES), required: true, default: None, doc: "Where the certificate comes from." },
-        FieldSchema { name: "renew_before", ty: Ty::Duration, required: false, default: Some("30d"), doc: "How long before expiry a certificate is renewed." },
-        FieldSchema { name: "email", ty: Ty::Str(StrFormat::Email), required: false, default: None, doc: "The ACME account's e-mail, warned before expiry." },
+        FieldSchema {
+            name: "mode",
+            ty: Ty::Enum(TLS_MODES),
+            required: true,
+            default: None,
+            doc: "Where the certificate comes from.",
+        },
+        FieldSchema {
+            name: "renew_before",
+            ty: Ty::Duration,
+            required: false,
+            default: Some("30d"),
+            doc: "How long before expiry a certificate is renewed.",
+        },
+        FieldSchema {
+            name: "email",
+            ty: Ty::Str(StrFormat::Email),
+            required: false,
+            default: None,
+            doc: "The ACME account's e-mail, warned before expiry.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -345,11 +454,41 @@ static BACKUP: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "every", ty: Ty::Duration, required: true, default: None, doc: "How often a backup is taken." },
-        FieldSchema { name: "keep", ty: Ty::Duration, required: true, default: None, doc: "How long each backup is kept." },
-        FieldSchema { name: "offsite", ty: Ty::Bool, required: false, default: Some("false"), doc: "Whether a copy is kept in another region, provider or site." },
-        FieldSchema { name: "offsite_region", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "Where the offsite copy goes, for cloud infrastructure." },
-        FieldSchema { name: "encrypted", ty: Ty::Bool, required: false, default: Some("false"), doc: "Whether backups are encrypted." },
+        FieldSchema {
+            name: "every",
+            ty: Ty::Duration,
+            required: true,
+            default: None,
+            doc: "How often a backup is taken.",
+        },
+        FieldSchema {
+            name: "keep",
+            ty: Ty::Duration,
+            required: true,
+            default: None,
+            doc: "How long each backup is kept.",
+        },
+        FieldSchema {
+            name: "offsite",
+            ty: Ty::Bool,
+            required: false,
+            default: Some("false"),
+            doc: "Whether a copy is kept in another region, provider or site.",
+        },
+        FieldSchema {
+            name: "offsite_region",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "Where the offsite copy goes, for cloud infrastructure.",
+        },
+        FieldSchema {
+            name: "encrypted",
+            ty: Ty::Bool,
+            required: false,
+            default: Some("false"),
+            doc: "Whether backups are encrypted.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -360,20 +499,43 @@ static ALERT_CONDITION: Ty = Ty::Ctor(&[
     Ctor {
         name: "downtime",
         doc: "The instance does not answer for longer than the duration.",
-        args: CtorArgs::Positional(&[Param { name: "after", ty: Ty::Duration, required: true, doc: "How long it may be down before an alert." }]),
+        args: CtorArgs::Positional(&[Param {
+            name: "after",
+            ty: Ty::Duration,
+            required: true,
+            doc: "How long it may be down before an alert.",
+        }]),
     },
     Ctor {
         name: "disk_used",
         doc: "A data disk is fuller than the percentage.",
-        args: CtorArgs::Positional(&[Param { name: "above", ty: Ty::Percent, required: true, doc: "The threshold." }]),
+        args: CtorArgs::Positional(&[Param {
+            name: "above",
+            ty: Ty::Percent,
+            required: true,
+            doc: "The threshold.",
+        }]),
     },
     Ctor {
         name: "cert_expiry",
         doc: "A TLS certificate expires within the duration.",
-        args: CtorArgs::Positional(&[Param { name: "within", ty: Ty::Duration, required: true, doc: "How long before expiry to alert." }]),
+        args: CtorArgs::Positional(&[Param {
+            name: "within",
+            ty: Ty::Duration,
+            required: true,
+            doc: "How long before expiry to alert.",
+        }]),
     },
-    Ctor { name: "backup_failed", doc: "A scheduled backup failed or did not run.", args: CtorArgs::None },
-    Ctor { name: "replication_limit", doc: "Users exceed CHT's replication limit of about 10,000 documents.", args: CtorArgs::None },
+    Ctor {
+        name: "backup_failed",
+        doc: "A scheduled backup failed or did not run.",
+        args: CtorArgs::None,
+    },
+    Ctor {
+        name: "replication_limit",
+        doc: "Users exceed CHT's replication limit of about 10,000 documents.",
+        args: CtorArgs::None,
+    },
 ]);
 
 static EMAIL: Ty = Ty::Str(StrFormat::Email);
@@ -388,9 +550,27 @@ static ALERTING: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "email", ty: Ty::List(&EMAIL), required: false, default: Some("[]"), doc: "Addresses that receive alerts." },
-        FieldSchema { name: "webhook", ty: Ty::List(&URL), required: false, default: Some("[]"), doc: "HTTPS webhooks (chat, paging) that receive alerts." },
-        FieldSchema { name: "on", ty: Ty::List(&ALERT_CONDITION), required: false, default: Some("[]"), doc: "The conditions that raise an alert." },
+        FieldSchema {
+            name: "email",
+            ty: Ty::List(&EMAIL),
+            required: false,
+            default: Some("[]"),
+            doc: "Addresses that receive alerts.",
+        },
+        FieldSchema {
+            name: "webhook",
+            ty: Ty::List(&URL),
+            required: false,
+            default: Some("[]"),
+            doc: "HTTPS webhooks (chat, paging) that receive alerts.",
+        },
+        FieldSchema {
+            name: "on",
+            ty: Ty::List(&ALERT_CONDITION),
+            required: false,
+            default: Some("[]"),
+            doc: "The conditions that raise an alert.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -398,15 +578,33 @@ static ALERTING: BlockSchema = BlockSchema {
 };
 
 static ENCRYPTION: &[EnumValue] = &[
-    EnumValue { name: "at_rest", doc: "Disks and backups holding data are encrypted." },
-    EnumValue { name: "none", doc: "No encryption at rest." },
+    EnumValue {
+        name: "at_rest",
+        doc: "Disks and backups holding data are encrypted.",
+    },
+    EnumValue {
+        name: "none",
+        doc: "No encryption at rest.",
+    },
 ];
 
 static RESTART: &[EnumValue] = &[
-    EnumValue { name: "always", doc: "Containers always restart, also after a reboot (CHT's default)." },
-    EnumValue { name: "unless_stopped", doc: "Containers restart unless stopped by hand." },
-    EnumValue { name: "on_failure", doc: "Containers restart only after a crash." },
-    EnumValue { name: "never", doc: "Containers never restart on their own." },
+    EnumValue {
+        name: "always",
+        doc: "Containers always restart, also after a reboot (CHT's default).",
+    },
+    EnumValue {
+        name: "unless_stopped",
+        doc: "Containers restart unless stopped by hand.",
+    },
+    EnumValue {
+        name: "on_failure",
+        doc: "Containers restart only after a crash.",
+    },
+    EnumValue {
+        name: "never",
+        doc: "Containers never restart on their own.",
+    },
 ];
 
 static POLICY: BlockSchema = BlockSchema {
@@ -416,11 +614,41 @@ static POLICY: BlockSchema = BlockSchema {
     extends: true,
     decl: Some(DeclKind::Policy),
     fields: &[
-        FieldSchema { name: "encryption", ty: Ty::Enum(ENCRYPTION), required: false, default: Some("none"), doc: "Encryption at rest of data disks and backups." },
-        FieldSchema { name: "admin_from", ty: Ty::List(&CIDR), required: false, default: Some("[]"), doc: "Networks allowed to reach admin endpoints; empty means no restriction." },
-        FieldSchema { name: "restart", ty: Ty::Enum(RESTART), required: false, default: Some("always"), doc: "When containers restart on their own." },
-        FieldSchema { name: "start_on_boot", ty: Ty::Bool, required: false, default: Some("true"), doc: "Whether the container runtime starts when the host boots (power failures)." },
-        FieldSchema { name: "update_window", ty: Ty::Str(StrFormat::Window), required: false, default: None, doc: "When upgrades may run, such as `Sun 02:00-04:00`." },
+        FieldSchema {
+            name: "encryption",
+            ty: Ty::Enum(ENCRYPTION),
+            required: false,
+            default: Some("none"),
+            doc: "Encryption at rest of data disks and backups.",
+        },
+        FieldSchema {
+            name: "admin_from",
+            ty: Ty::List(&CIDR),
+            required: false,
+            default: Some("[]"),
+            doc: "Networks allowed to reach admin endpoints; empty means no restriction.",
+        },
+        FieldSchema {
+            name: "restart",
+            ty: Ty::Enum(RESTART),
+            required: false,
+            default: Some("always"),
+            doc: "When containers restart on their own.",
+        },
+        FieldSchema {
+            name: "start_on_boot",
+            ty: Ty::Bool,
+            required: false,
+            default: Some("true"),
+            doc: "Whether the container runtime starts when the host boots (power failures).",
+        },
+        FieldSchema {
+            name: "update_window",
+            ty: Ty::Str(StrFormat::Window),
+            required: false,
+            default: None,
+            doc: "When upgrades may run, such as `Sun 02:00-04:00`.",
+        },
     ],
     blocks: &[&TLS, &BACKUP, &ALERTING],
     open: None,
@@ -428,20 +656,46 @@ static POLICY: BlockSchema = BlockSchema {
 };
 
 static ENV_KINDS: &[EnumValue] = &[
-    EnumValue { name: "development", doc: "A developer's environment; rules are silent unless asked for." },
-    EnumValue { name: "test", doc: "Testing and UAT; rules warn." },
-    EnumValue { name: "staging", doc: "A copy of production for rehearsing upgrades; rules warn." },
-    EnumValue { name: "production", doc: "Serves real users; rules are errors." },
+    EnumValue {
+        name: "development",
+        doc: "A developer's environment; rules are silent unless asked for.",
+    },
+    EnumValue {
+        name: "test",
+        doc: "Testing and UAT; rules warn.",
+    },
+    EnumValue {
+        name: "staging",
+        doc: "A copy of production for rehearsing upgrades; rules warn.",
+    },
+    EnumValue {
+        name: "production",
+        doc: "Serves real users; rules are errors.",
+    },
 ];
 
 static DISTRIBUTIONS: &[EnumValue] = &[
-    EnumValue { name: "k3s", doc: "K3s, on premises or on plain VMs." },
-    EnumValue { name: "eks", doc: "Amazon EKS; needs `infra = aws`." },
-    EnumValue { name: "gke", doc: "Google Kubernetes Engine; needs `infra = gcp`." },
-    EnumValue { name: "aks", doc: "Azure Kubernetes Service, on an existing cluster." },
-    EnumValue { name: "generic", doc: "Any conformant cluster that already exists." },
+    EnumValue {
+        name: "k3s",
+        doc: "K3s, on premises or on plain VMs.",
+    },
+    EnumValue {
+        name: "eks",
+        doc: "Amazon EKS; needs `infra = aws`.",
+    },
+    EnumValue {
+        name: "gke",
+        doc: "Google Kubernetes Engine; needs `infra = gcp`.",
+    },
+    EnumValue {
+        name: "aks",
+        doc: "Azure Kubernetes Service, on an existing cluster.",
+    },
+    EnumValue {
+        name: "generic",
+        doc: "Any conformant cluster that already exists.",
+    },
 ];
-
 
 static AWS_INFRA: BlockSchema = BlockSchema {
     kind: "aws",
@@ -450,9 +704,27 @@ static AWS_INFRA: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "region", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "The AWS region, from the `std/aws` catalogue." },
-        FieldSchema { name: "vpc", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "An existing VPC id to use instead of creating one." },
-        FieldSchema { name: "zones", ty: Ty::Count, required: false, default: Some("2"), doc: "How many availability zones the network spans." },
+        FieldSchema {
+            name: "region",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "The AWS region, from the `std/aws` catalogue.",
+        },
+        FieldSchema {
+            name: "vpc",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "An existing VPC id to use instead of creating one.",
+        },
+        FieldSchema {
+            name: "zones",
+            ty: Ty::Count,
+            required: false,
+            default: Some("2"),
+            doc: "How many availability zones the network spans.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -466,8 +738,20 @@ static GCP_INFRA: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "region", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "The Google Cloud region, from the `std/gcp` catalogue." },
-        FieldSchema { name: "project", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "The Google Cloud project id." },
+        FieldSchema {
+            name: "region",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "The Google Cloud region, from the `std/gcp` catalogue.",
+        },
+        FieldSchema {
+            name: "project",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "The Google Cloud project id.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -481,31 +765,75 @@ static ONPREM_INFRA: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "nodes", ty: Ty::Count, required: true, default: None, doc: "How many machines." },
-        FieldSchema { name: "cpu", ty: Ty::Count, required: true, default: None, doc: "Cores per machine." },
-        FieldSchema { name: "memory", ty: Ty::Size, required: true, default: None, doc: "Memory per machine." },
-        FieldSchema { name: "disk", ty: Ty::Size, required: true, default: None, doc: "Disk per machine." },
+        FieldSchema {
+            name: "nodes",
+            ty: Ty::Count,
+            required: true,
+            default: None,
+            doc: "How many machines.",
+        },
+        FieldSchema {
+            name: "cpu",
+            ty: Ty::Count,
+            required: true,
+            default: None,
+            doc: "Cores per machine.",
+        },
+        FieldSchema {
+            name: "memory",
+            ty: Ty::Size,
+            required: true,
+            default: None,
+            doc: "Memory per machine.",
+        },
+        FieldSchema {
+            name: "disk",
+            ty: Ty::Size,
+            required: true,
+            default: None,
+            doc: "Disk per machine.",
+        },
     ],
     blocks: &[],
     open: None,
     singleton: true,
 };
 
-
 static DATA_CLASSES: &[EnumValue] = &[
-    EnumValue { name: "synthetic", doc: "Made-up data only." },
-    EnumValue { name: "anonymized", doc: "Real data with identities removed." },
-    EnumValue { name: "real", doc: "Patient data: needs a production-grade policy." },
+    EnumValue {
+        name: "synthetic",
+        doc: "Made-up data only.",
+    },
+    EnumValue {
+        name: "anonymized",
+        doc: "Real data with identities removed.",
+    },
+    EnumValue {
+        name: "real",
+        doc: "Patient data: needs a production-grade policy.",
+    },
 ];
 
 static MONITORS: &[EnumValue] = &[
-    EnumValue { name: "watchdog", doc: "CHT Watchdog (Prometheus and Grafana), on a separate host." },
-    EnumValue { name: "none", doc: "No monitoring stack." },
+    EnumValue {
+        name: "watchdog",
+        doc: "CHT Watchdog (Prometheus and Grafana), on a separate host.",
+    },
+    EnumValue {
+        name: "none",
+        doc: "No monitoring stack.",
+    },
 ];
 
 static ANALYTICS: &[EnumValue] = &[
-    EnumValue { name: "cht_sync", doc: "CHT Sync copies CouchDB data to PostgreSQL for analytics." },
-    EnumValue { name: "none", doc: "No analytics database." },
+    EnumValue {
+        name: "cht_sync",
+        doc: "CHT Sync copies CouchDB data to PostgreSQL for analytics.",
+    },
+    EnumValue {
+        name: "none",
+        doc: "No analytics database.",
+    },
 ];
 
 static COUCHDB: BlockSchema = BlockSchema {
@@ -515,8 +843,20 @@ static COUCHDB: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "nodes", ty: Ty::Count, required: false, default: Some("1"), doc: "1 (a single node, CHT's advice) or 3 (a cluster)." },
-        FieldSchema { name: "disk", ty: Ty::Size, required: false, default: None, doc: "The data volume per node; by default the capacity estimate sizes it." },
+        FieldSchema {
+            name: "nodes",
+            ty: Ty::Count,
+            required: false,
+            default: Some("1"),
+            doc: "1 (a single node, CHT's advice) or 3 (a cluster).",
+        },
+        FieldSchema {
+            name: "disk",
+            ty: Ty::Size,
+            required: false,
+            default: None,
+            doc: "The data volume per node; by default the capacity estimate sizes it.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -543,7 +883,13 @@ static ALLOW: BlockSchema = BlockSchema {
     label: LabelRule::Ident,
     extends: false,
     decl: None,
-    fields: &[FieldSchema { name: "reason", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "Why the rule does not apply; shown in reports and READMEs." }],
+    fields: &[FieldSchema {
+        name: "reason",
+        ty: Ty::Str(StrFormat::Any),
+        required: true,
+        default: None,
+        doc: "Why the rule does not apply; shown in reports and READMEs.",
+    }],
     blocks: &[],
     open: None,
     singleton: false,
@@ -556,16 +902,76 @@ static ENVIRONMENT: BlockSchema = BlockSchema {
     extends: true,
     decl: Some(DeclKind::Environment),
     fields: &[
-        FieldSchema { name: "kind", ty: Ty::Enum(ENV_KINDS), required: true, default: None, doc: "What the environment is for; decides how strict the rules are." },
-        FieldSchema { name: "target", ty: Ty::Ctor(&TARGET_CTORS), required: true, default: None, doc: "How CHT is deployed." },
-        FieldSchema { name: "infra", ty: Ty::Ctor(&INFRA_CTORS), required: true, default: None, doc: "Where it runs." },
-        FieldSchema { name: "domain", ty: Ty::Str(StrFormat::Domain), required: true, default: None, doc: "The host name users reach." },
-        FieldSchema { name: "data", ty: Ty::Enum(DATA_CLASSES), required: true, default: None, doc: "What kind of data it holds." },
-        FieldSchema { name: "scale", ty: Ty::Percent, required: false, default: Some("100%"), doc: "The share of the plan's users it serves." },
-        FieldSchema { name: "monitor", ty: Ty::Enum(MONITORS), required: false, default: Some("none"), doc: "The monitoring stack." },
-        FieldSchema { name: "analytics", ty: Ty::Enum(ANALYTICS), required: false, default: Some("none"), doc: "The analytics pipeline." },
-        FieldSchema { name: "policy", ty: Ty::Ref(DeclKind::Policy), required: true, default: None, doc: "The policy it follows." },
-        FieldSchema { name: "namespace", ty: Ty::Str(StrFormat::DnsLabel), required: false, default: Some("the environment's name"), doc: "The Kubernetes namespace." },
+        FieldSchema {
+            name: "kind",
+            ty: Ty::Enum(ENV_KINDS),
+            required: true,
+            default: None,
+            doc: "What the environment is for; decides how strict the rules are.",
+        },
+        FieldSchema {
+            name: "target",
+            ty: Ty::Ctor(&TARGET_CTORS),
+            required: true,
+            default: None,
+            doc: "How CHT is deployed.",
+        },
+        FieldSchema {
+            name: "infra",
+            ty: Ty::Ctor(&INFRA_CTORS),
+            required: true,
+            default: None,
+            doc: "Where it runs.",
+        },
+        FieldSchema {
+            name: "domain",
+            ty: Ty::Str(StrFormat::Domain),
+            required: true,
+            default: None,
+            doc: "The host name users reach.",
+        },
+        FieldSchema {
+            name: "data",
+            ty: Ty::Enum(DATA_CLASSES),
+            required: true,
+            default: None,
+            doc: "What kind of data it holds.",
+        },
+        FieldSchema {
+            name: "scale",
+            ty: Ty::Percent,
+            required: false,
+            default: Some("100% in production and staging, 10% in test, 1% in development"),
+            doc: "The share of the plan's users it serves.",
+        },
+        FieldSchema {
+            name: "monitor",
+            ty: Ty::Enum(MONITORS),
+            required: false,
+            default: Some("none"),
+            doc: "The monitoring stack.",
+        },
+        FieldSchema {
+            name: "analytics",
+            ty: Ty::Enum(ANALYTICS),
+            required: false,
+            default: Some("none"),
+            doc: "The analytics pipeline.",
+        },
+        FieldSchema {
+            name: "policy",
+            ty: Ty::Ref(DeclKind::Policy),
+            required: true,
+            default: None,
+            doc: "The policy it follows.",
+        },
+        FieldSchema {
+            name: "namespace",
+            ty: Ty::Str(StrFormat::DnsLabel),
+            required: false,
+            default: Some("the environment's name"),
+            doc: "The Kubernetes namespace.",
+        },
     ],
     blocks: &[&COUCHDB, &SECRETS, &ALLOW],
     open: None,
@@ -574,25 +980,59 @@ static ENVIRONMENT: BlockSchema = BlockSchema {
 
 /// The alternatives of `target`.
 static TARGET_CTORS: [Ctor; 2] = [
-    Ctor { name: "compose", doc: "Docker Compose on one host, with CHT's official Compose files.", args: CtorArgs::None },
+    Ctor {
+        name: "compose",
+        doc: "Docker Compose on one host, with CHT's official Compose files.",
+        args: CtorArgs::None,
+    },
     Ctor {
         name: "kubernetes",
         doc: "A Kubernetes cluster, with objects named as in CHT's Helm chart.",
-        args: CtorArgs::Positional(&[Param { name: "distribution", ty: Ty::Enum(DISTRIBUTIONS), required: true, doc: "Which Kubernetes." }]),
+        args: CtorArgs::Positional(&[Param {
+            name: "distribution",
+            ty: Ty::Enum(DISTRIBUTIONS),
+            required: true,
+            doc: "Which Kubernetes.",
+        }]),
     },
 ];
 
 static INFRA_CTORS: [Ctor; 4] = [
-    Ctor { name: "local", doc: "A developer's machine; no infrastructure is created.", args: CtorArgs::None },
-    Ctor { name: "aws", doc: "Amazon Web Services; Terraform is generated.", args: CtorArgs::Body(&AWS_INFRA) },
-    Ctor { name: "gcp", doc: "Google Cloud; Terraform is generated.", args: CtorArgs::Body(&GCP_INFRA) },
-    Ctor { name: "onprem", doc: "Hardware on premises; the README lists what to provide.", args: CtorArgs::Body(&ONPREM_INFRA) },
+    Ctor {
+        name: "local",
+        doc: "A developer's machine; no infrastructure is created.",
+        args: CtorArgs::None,
+    },
+    Ctor {
+        name: "aws",
+        doc: "Amazon Web Services; Terraform is generated.",
+        args: CtorArgs::Body(&AWS_INFRA),
+    },
+    Ctor {
+        name: "gcp",
+        doc: "Google Cloud; Terraform is generated.",
+        args: CtorArgs::Body(&GCP_INFRA),
+    },
+    Ctor {
+        name: "onprem",
+        doc: "Hardware on premises; the README lists what to provide.",
+        args: CtorArgs::Body(&ONPREM_INFRA),
+    },
 ];
 
 static OPERATOR_ROLES: &[EnumValue] = &[
-    EnumValue { name: "admin", doc: "Full control of the environments listed." },
-    EnumValue { name: "deployer", doc: "May deploy and upgrade, not change access." },
-    EnumValue { name: "viewer", doc: "May read state and logs." },
+    EnumValue {
+        name: "admin",
+        doc: "Full control of the environments listed.",
+    },
+    EnumValue {
+        name: "deployer",
+        doc: "May deploy and upgrade, not change access.",
+    },
+    EnumValue {
+        name: "viewer",
+        doc: "May read state and logs.",
+    },
 ];
 
 static ENV_REF: Ty = Ty::Ref(DeclKind::Environment);
@@ -604,9 +1044,27 @@ static OPERATOR: BlockSchema = BlockSchema {
     extends: false,
     decl: Some(DeclKind::Operator),
     fields: &[
-        FieldSchema { name: "role", ty: Ty::Enum(OPERATOR_ROLES), required: true, default: None, doc: "What the operator may do." },
-        FieldSchema { name: "access", ty: Ty::List(&ENV_REF), required: true, default: None, doc: "The environments the role applies to." },
-        FieldSchema { name: "email", ty: Ty::Str(StrFormat::Email), required: false, default: None, doc: "The operator's e-mail, used as their identity." },
+        FieldSchema {
+            name: "role",
+            ty: Ty::Enum(OPERATOR_ROLES),
+            required: true,
+            default: None,
+            doc: "What the operator may do.",
+        },
+        FieldSchema {
+            name: "access",
+            ty: Ty::List(&ENV_REF),
+            required: true,
+            default: None,
+            doc: "The environments the role applies to.",
+        },
+        FieldSchema {
+            name: "email",
+            ty: Ty::Str(StrFormat::Email),
+            required: false,
+            default: None,
+            doc: "The operator's e-mail, used as their identity.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -634,12 +1092,48 @@ static RELEASE: BlockSchema = BlockSchema {
     extends: false,
     decl: Some(DeclKind::Release),
     fields: &[
-        FieldSchema { name: "layout", ty: Ty::Ref(DeclKind::Layout), required: true, default: None, doc: "The service layout of the release." },
-        FieldSchema { name: "released", ty: Ty::Str(StrFormat::Date), required: false, default: None, doc: "The release date." },
-        FieldSchema { name: "couchdb", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "The CouchDB version inside cht-couchdb." },
-        FieldSchema { name: "haproxy", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "The HAProxy version inside cht-haproxy." },
-        FieldSchema { name: "nginx", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "The nginx version inside cht-nginx." },
-        FieldSchema { name: "node", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "The Node.js major version of api and sentinel." },
+        FieldSchema {
+            name: "layout",
+            ty: Ty::Ref(DeclKind::Layout),
+            required: true,
+            default: None,
+            doc: "The service layout of the release.",
+        },
+        FieldSchema {
+            name: "released",
+            ty: Ty::Str(StrFormat::Date),
+            required: false,
+            default: None,
+            doc: "The release date.",
+        },
+        FieldSchema {
+            name: "couchdb",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "The CouchDB version inside cht-couchdb.",
+        },
+        FieldSchema {
+            name: "haproxy",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "The HAProxy version inside cht-haproxy.",
+        },
+        FieldSchema {
+            name: "nginx",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "The nginx version inside cht-nginx.",
+        },
+        FieldSchema {
+            name: "node",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "The Node.js major version of api and sentinel.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -647,19 +1141,49 @@ static RELEASE: BlockSchema = BlockSchema {
 };
 
 static COMPOSE_FILES: &[EnumValue] = &[
-    EnumValue { name: "core", doc: "`cht-core.yml`." },
-    EnumValue { name: "couchdb", doc: "`cht-couchdb.yml` (single node)." },
-    EnumValue { name: "couchdb_clustered", doc: "`cht-couchdb-clustered.yml` (three nodes)." },
+    EnumValue {
+        name: "core",
+        doc: "`cht-core.yml`.",
+    },
+    EnumValue {
+        name: "couchdb",
+        doc: "`cht-couchdb.yml` (single node).",
+    },
+    EnumValue {
+        name: "couchdb_clustered",
+        doc: "`cht-couchdb-clustered.yml` (three nodes).",
+    },
 ];
 
 static SERVICE_ROLES: &[EnumValue] = &[
-    EnumValue { name: "api", doc: "CHT API." },
-    EnumValue { name: "sentinel", doc: "CHT Sentinel." },
-    EnumValue { name: "nginx", doc: "The TLS-terminating proxy." },
-    EnumValue { name: "haproxy", doc: "The proxy in front of CouchDB." },
-    EnumValue { name: "healthcheck", doc: "HAProxy's CouchDB health agent." },
-    EnumValue { name: "couchdb", doc: "A CouchDB node." },
-    EnumValue { name: "nouveau", doc: "CouchDB's full-text search (5.x)." },
+    EnumValue {
+        name: "api",
+        doc: "CHT API.",
+    },
+    EnumValue {
+        name: "sentinel",
+        doc: "CHT Sentinel.",
+    },
+    EnumValue {
+        name: "nginx",
+        doc: "The TLS-terminating proxy.",
+    },
+    EnumValue {
+        name: "haproxy",
+        doc: "The proxy in front of CouchDB.",
+    },
+    EnumValue {
+        name: "healthcheck",
+        doc: "HAProxy's CouchDB health agent.",
+    },
+    EnumValue {
+        name: "couchdb",
+        doc: "A CouchDB node.",
+    },
+    EnumValue {
+        name: "nouveau",
+        doc: "CouchDB's full-text search (5.x).",
+    },
 ];
 
 static SERVICE: BlockSchema = BlockSchema {
@@ -669,18 +1193,90 @@ static SERVICE: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "name", ty: Ty::Str(StrFormat::Any), required: false, default: Some("the label"), doc: "The Compose service name, when the label differs." },
-        FieldSchema { name: "file", ty: Ty::Enum(COMPOSE_FILES), required: true, default: None, doc: "The official file the service is in." },
-        FieldSchema { name: "role", ty: Ty::Enum(SERVICE_ROLES), required: true, default: None, doc: "What the service is." },
-        FieldSchema { name: "image", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "The image without its tag; the tag is the release version." },
-        FieldSchema { name: "hostname", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "The container's host name." },
-        FieldSchema { name: "port", ty: Ty::Count, required: false, default: None, doc: "The port other services reach." },
-        FieldSchema { name: "env", ty: Ty::List(&ANY_STR), required: false, default: Some("[]"), doc: "`KEY=value` lines, as in the official file." },
-        FieldSchema { name: "expose", ty: Ty::List(&ANY_STR), required: false, default: Some("[]"), doc: "Exposed ports, as in the official file." },
-        FieldSchema { name: "ports", ty: Ty::List(&ANY_STR), required: false, default: Some("[]"), doc: "Published ports, as in the official file." },
-        FieldSchema { name: "volumes", ty: Ty::List(&ANY_STR), required: false, default: Some("[]"), doc: "Volume mounts, as in the official file." },
-        FieldSchema { name: "depends_on", ty: Ty::List(&ANY_STR), required: false, default: Some("[]"), doc: "Services started first." },
-        FieldSchema { name: "memory_limit", ty: Ty::Size, required: false, default: None, doc: "The memory limit." },
+        FieldSchema {
+            name: "name",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: Some("the label"),
+            doc: "The Compose service name, when the label differs.",
+        },
+        FieldSchema {
+            name: "file",
+            ty: Ty::Enum(COMPOSE_FILES),
+            required: true,
+            default: None,
+            doc: "The official file the service is in.",
+        },
+        FieldSchema {
+            name: "role",
+            ty: Ty::Enum(SERVICE_ROLES),
+            required: true,
+            default: None,
+            doc: "What the service is.",
+        },
+        FieldSchema {
+            name: "image",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "The image without its tag; the tag is the release version.",
+        },
+        FieldSchema {
+            name: "hostname",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "The container's host name.",
+        },
+        FieldSchema {
+            name: "port",
+            ty: Ty::Count,
+            required: false,
+            default: None,
+            doc: "The port other services reach.",
+        },
+        FieldSchema {
+            name: "env",
+            ty: Ty::List(&ANY_STR),
+            required: false,
+            default: Some("[]"),
+            doc: "`KEY=value` lines, as in the official file.",
+        },
+        FieldSchema {
+            name: "expose",
+            ty: Ty::List(&ANY_STR),
+            required: false,
+            default: Some("[]"),
+            doc: "Exposed ports, as in the official file.",
+        },
+        FieldSchema {
+            name: "ports",
+            ty: Ty::List(&ANY_STR),
+            required: false,
+            default: Some("[]"),
+            doc: "Published ports, as in the official file.",
+        },
+        FieldSchema {
+            name: "volumes",
+            ty: Ty::List(&ANY_STR),
+            required: false,
+            default: Some("[]"),
+            doc: "Volume mounts, as in the official file.",
+        },
+        FieldSchema {
+            name: "depends_on",
+            ty: Ty::List(&ANY_STR),
+            required: false,
+            default: Some("[]"),
+            doc: "Services started first.",
+        },
+        FieldSchema {
+            name: "memory_limit",
+            ty: Ty::Size,
+            required: false,
+            default: None,
+            doc: "The memory limit.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -696,10 +1292,34 @@ static VARIABLE: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "doc", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "What it means, for `.env.example`." },
-        FieldSchema { name: "default", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "The default the official files give it." },
-        FieldSchema { name: "secret", ty: Ty::Enum(SLOT_ENUM), required: false, default: None, doc: "The secret slot that supplies it, for secrets." },
-        FieldSchema { name: "used_by", ty: Ty::List(&ANY_STR), required: false, default: Some("[]"), doc: "The services that read it." },
+        FieldSchema {
+            name: "doc",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "What it means, for `.env.example`.",
+        },
+        FieldSchema {
+            name: "default",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "The default the official files give it.",
+        },
+        FieldSchema {
+            name: "secret",
+            ty: Ty::Enum(SLOT_ENUM),
+            required: false,
+            default: None,
+            doc: "The secret slot that supplies it, for secrets.",
+        },
+        FieldSchema {
+            name: "used_by",
+            ty: Ty::List(&ANY_STR),
+            required: false,
+            default: Some("[]"),
+            doc: "The services that read it.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -712,7 +1332,13 @@ static LAYOUT: BlockSchema = BlockSchema {
     label: LabelRule::Ident,
     extends: false,
     decl: Some(DeclKind::Layout),
-    fields: &[FieldSchema { name: "upgrade_service_image", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "The CHT upgrade service image." }],
+    fields: &[FieldSchema {
+        name: "upgrade_service_image",
+        ty: Ty::Str(StrFormat::Any),
+        required: true,
+        default: None,
+        doc: "The CHT upgrade service image.",
+    }],
     blocks: &[&SERVICE, &VARIABLE],
     open: None,
     singleton: false,
@@ -725,8 +1351,20 @@ static REGION: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "location", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "Where the region is." },
-        FieldSchema { name: "price_factor", ty: Ty::Percent, required: false, default: Some("100%"), doc: "Prices in this region relative to the catalogue's reference prices." },
+        FieldSchema {
+            name: "location",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "Where the region is.",
+        },
+        FieldSchema {
+            name: "price_factor",
+            ty: Ty::Percent,
+            required: false,
+            default: Some("100%"),
+            doc: "Prices in this region relative to the catalogue's reference prices.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -740,10 +1378,34 @@ static INSTANCE: BlockSchema = BlockSchema {
     extends: false,
     decl: None,
     fields: &[
-        FieldSchema { name: "vcpu", ty: Ty::Count, required: true, default: None, doc: "Virtual CPUs." },
-        FieldSchema { name: "memory", ty: Ty::Size, required: true, default: None, doc: "Memory." },
-        FieldSchema { name: "hourly", ty: Ty::Money, required: true, default: None, doc: "On-demand price per hour in the reference region (USD)." },
-        FieldSchema { name: "family", ty: Ty::Str(StrFormat::Any), required: false, default: None, doc: "general, compute or memory." },
+        FieldSchema {
+            name: "vcpu",
+            ty: Ty::Count,
+            required: true,
+            default: None,
+            doc: "Virtual CPUs.",
+        },
+        FieldSchema {
+            name: "memory",
+            ty: Ty::Size,
+            required: true,
+            default: None,
+            doc: "Memory.",
+        },
+        FieldSchema {
+            name: "hourly",
+            ty: Ty::Money,
+            required: true,
+            default: None,
+            doc: "On-demand price per hour in the reference region (USD).",
+        },
+        FieldSchema {
+            name: "family",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: None,
+            doc: "general, compute or memory.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -757,11 +1419,41 @@ static PROVIDER: BlockSchema = BlockSchema {
     extends: false,
     decl: Some(DeclKind::Provider),
     fields: &[
-        FieldSchema { name: "prices_date", ty: Ty::Str(StrFormat::Date), required: true, default: None, doc: "When the prices were read." },
-        FieldSchema { name: "prices_source", ty: Ty::Str(StrFormat::Any), required: true, default: None, doc: "Where the prices come from." },
-        FieldSchema { name: "block_storage", ty: Ty::Money, required: true, default: None, doc: "Block storage per GiB-month (USD)." },
-        FieldSchema { name: "object_storage", ty: Ty::Money, required: true, default: None, doc: "Object storage per GiB-month (USD)." },
-        FieldSchema { name: "kubernetes", ty: Ty::Money, required: true, default: None, doc: "A managed Kubernetes control plane per hour (USD)." },
+        FieldSchema {
+            name: "prices_date",
+            ty: Ty::Str(StrFormat::Date),
+            required: true,
+            default: None,
+            doc: "When the prices were read.",
+        },
+        FieldSchema {
+            name: "prices_source",
+            ty: Ty::Str(StrFormat::Any),
+            required: true,
+            default: None,
+            doc: "Where the prices come from.",
+        },
+        FieldSchema {
+            name: "block_storage",
+            ty: Ty::Money,
+            required: true,
+            default: None,
+            doc: "Block storage per GiB-month (USD).",
+        },
+        FieldSchema {
+            name: "object_storage",
+            ty: Ty::Money,
+            required: true,
+            default: None,
+            doc: "Object storage per GiB-month (USD).",
+        },
+        FieldSchema {
+            name: "kubernetes",
+            ty: Ty::Money,
+            required: true,
+            default: None,
+            doc: "A managed Kubernetes control plane per hour (USD).",
+        },
     ],
     blocks: &[&REGION, &INSTANCE],
     open: None,
@@ -769,14 +1461,45 @@ static PROVIDER: BlockSchema = BlockSchema {
 };
 
 /// The blocks allowed at the top level of a file, in the order the reference lists them.
-pub static TOP_LEVEL: &[&BlockSchema] =
-    &[&PLAN, &POPULATION, &USERS, &POLICY, &ENVIRONMENT, &OPERATOR, &ASSUMPTIONS, &RELEASE, &LAYOUT, &PROVIDER];
+pub static TOP_LEVEL: &[&BlockSchema] = &[
+    &PLAN,
+    &POPULATION,
+    &USERS,
+    &POLICY,
+    &ENVIRONMENT,
+    &OPERATOR,
+    &ASSUMPTIONS,
+    &RELEASE,
+    &LAYOUT,
+    &PROVIDER,
+];
 
 /// Every block schema, for the reference and for lookups by kind.
 pub static ALL_BLOCKS: &[&BlockSchema] = &[
-    &PLAN, &POPULATION, &USERS, &ROLE, &POLICY, &TLS, &BACKUP, &ALERTING, &ENVIRONMENT, &COUCHDB, &SECRETS, &ALLOW,
-    &AWS_INFRA, &GCP_INFRA, &ONPREM_INFRA, &OPERATOR, &ASSUMPTIONS, &RELEASE, &LAYOUT, &SERVICE, &VARIABLE, &PROVIDER,
-    &REGION, &INSTANCE,
+    &PLAN,
+    &POPULATION,
+    &USERS,
+    &ROLE,
+    &POLICY,
+    &TLS,
+    &BACKUP,
+    &ALERTING,
+    &ENVIRONMENT,
+    &COUCHDB,
+    &SECRETS,
+    &ALLOW,
+    &AWS_INFRA,
+    &GCP_INFRA,
+    &ONPREM_INFRA,
+    &OPERATOR,
+    &ASSUMPTIONS,
+    &RELEASE,
+    &LAYOUT,
+    &SERVICE,
+    &VARIABLE,
+    &PROVIDER,
+    &REGION,
+    &INSTANCE,
 ];
 
 pub fn top_level(kind: &str) -> Option<&'static BlockSchema> {

@@ -35,7 +35,9 @@ fn distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut value = (table[at(i - 1, j)] + 1).min(table[at(i, j - 1)] + 1).min(table[at(i - 1, j - 1)] + cost);
+            let mut value = (table[at(i - 1, j)] + 1)
+                .min(table[at(i, j - 1)] + 1)
+                .min(table[at(i - 1, j - 1)] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 value = value.min(table[at(i - 2, j - 2)] + 1);
             }
@@ -52,7 +54,10 @@ mod tests {
     #[test]
     fn suggests_near_misses_only() {
         let fields = ["every", "keep", "offsite", "encrypted", "retention"];
-        assert_eq!(closest("retension", fields.iter().copied()), Some("retention"));
+        assert_eq!(
+            closest("retension", fields.iter().copied()),
+            Some("retention")
+        );
         assert_eq!(closest("ofsite", fields.iter().copied()), Some("offsite"));
         assert_eq!(closest("colour", fields.iter().copied()), None);
     }

@@ -18,7 +18,10 @@ pub struct CodeInfo {
 
 /// Finds a code by its code (`E2103`) or its name (`unknown-field`), ignoring ASCII case.
 pub fn lookup(key: &str) -> Option<&'static CodeInfo> {
-    CODES.iter().copied().find(|it| it.code.eq_ignore_ascii_case(key) || it.name.eq_ignore_ascii_case(key))
+    CODES
+        .iter()
+        .copied()
+        .find(|it| it.code.eq_ignore_ascii_case(key) || it.name.eq_ignore_ascii_case(key))
 }
 
 macro_rules! codes {

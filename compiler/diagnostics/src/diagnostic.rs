@@ -29,7 +29,10 @@ pub struct Label {
 
 impl Label {
     pub fn new(span: Span, message: impl Into<String>) -> Label {
-        Label { span, message: message.into() }
+        Label {
+            span,
+            message: message.into(),
+        }
     }
 }
 
@@ -65,12 +68,20 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with the given code, message and primary label.
-    pub fn error(code: &'static CodeInfo, message: impl Into<String>, primary: Label) -> Diagnostic {
+    pub fn error(
+        code: &'static CodeInfo,
+        message: impl Into<String>,
+        primary: Label,
+    ) -> Diagnostic {
         Diagnostic::new(code, Severity::Error, message, primary)
     }
 
     /// A warning with the given code, message and primary label.
-    pub fn warning(code: &'static CodeInfo, message: impl Into<String>, primary: Label) -> Diagnostic {
+    pub fn warning(
+        code: &'static CodeInfo,
+        message: impl Into<String>,
+        primary: Label,
+    ) -> Diagnostic {
         Diagnostic::new(code, Severity::Warning, message, primary)
     }
 
@@ -123,7 +134,13 @@ impl Diagnostic {
     }
 
     fn sort_key(&self) -> (crate::FileId, u32, u32, &'static str, &str) {
-        (self.primary.span.file, self.primary.span.range.start, self.primary.span.range.end, self.code.code, &self.message)
+        (
+            self.primary.span.file,
+            self.primary.span.range.start,
+            self.primary.span.range.end,
+            self.code.code,
+            &self.message,
+        )
     }
 }
 

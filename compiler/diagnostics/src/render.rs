@@ -27,7 +27,8 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
                 Err(_) => fallback(diagnostic, sources),
             }
         } else {
-            term::emit_into_string(&config, sources, &cs_diagnostic).unwrap_or_else(|_| fallback(diagnostic, sources))
+            term::emit_into_string(&config, sources, &cs_diagnostic)
+                .unwrap_or_else(|_| fallback(diagnostic, sources))
         };
         out.push_str(&rendered);
     }
@@ -36,9 +37,21 @@ pub fn human(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> Stri
 
 /// A one-line summary such as `2 errors, 1 warning`, or `None` when there is nothing.
 pub fn summary(diagnostics: &[Diagnostic]) -> Option<String> {
-    let errors = diagnostics.iter().filter(|it| it.severity == Severity::Error).count();
-    let warnings = diagnostics.iter().filter(|it| it.severity == Severity::Warning).count();
-    let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
+    let errors = diagnostics
+        .iter()
+        .filter(|it| it.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics
+        .iter()
+        .filter(|it| it.severity == Severity::Warning)
+        .count();
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
     match (errors, warnings) {
         (0, 0) => None,
         (0, w) => Some(plural(w, "warning")),
@@ -53,10 +66,15 @@ fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<crate::FileId> {
         Severity::Warning => cs::Severity::Warning,
         Severity::Note => cs::Severity::Note,
     };
-    let mut labels = vec![cs::Label::primary(diagnostic.primary.span.file, range(diagnostic.primary.span))
-        .with_message(&diagnostic.primary.message)];
+    let mut labels =
+        vec![
+            cs::Label::primary(diagnostic.primary.span.file, range(diagnostic.primary.span))
+                .with_message(&diagnostic.primary.message),
+        ];
     for label in &diagnostic.secondary {
-        labels.push(cs::Label::secondary(label.span.file, range(label.span)).with_message(&label.message));
+        labels.push(
+            cs::Label::secondary(label.span.file, range(label.span)).with_message(&label.message),
+        );
     }
     let mut notes = Vec::new();
     if let Some(help) = &diagnostic.help {
@@ -65,7 +83,10 @@ fn to_codespan(diagnostic: &Diagnostic) -> cs::Diagnostic<crate::FileId> {
     for note in &diagnostic.notes {
         notes.push(format!("note: {note}"));
     }
-    notes.push(format!("see `hostplan explain {}` ({})", diagnostic.code.code, diagnostic.code.name));
+    notes.push(format!(
+        "see `hostplan explain {}` ({})",
+        diagnostic.code.code, diagnostic.code.name
+    ));
     cs::Diagnostic::new(severity)
         .with_code(diagnostic.code.code)
         .with_message(&diagnostic.message)
@@ -80,7 +101,10 @@ fn range(span: Span) -> std::ops::Range<usize> {
 /// A plain rendering for the case where codespan cannot read a span, which only happens if a
 /// phase produced a span outside its file; the message must still reach the user.
 fn fallback(diagnostic: &Diagnostic, sources: &Sources) -> String {
-    let (line, column) = sources.location(diagnostic.primary.span.file, diagnostic.primary.span.range.start);
+    let (line, column) = sources.location(
+        diagnostic.primary.span.file,
+        diagnostic.primary.span.range.start,
+    );
     format!(
         "{}[{}]: {}\n  --> {}:{}:{}\n",
         diagnostic.severity.as_str(),
@@ -149,8 +173,14 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> Value {
             item
         })
         .collect();
-    let errors = diagnostics.iter().filter(|it| it.severity == Severity::Error).count();
-    let warnings = diagnostics.iter().filter(|it| it.severity == Severity::Warning).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|it| it.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics
+        .iter()
+        .filter(|it| it.severity == Severity::Warning)
+        .count();
     json!({
         "version": JSON_FORMAT_VERSION,
         "diagnostics": items,

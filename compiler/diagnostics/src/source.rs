@@ -17,19 +17,28 @@ impl TextRange {
     /// Builds a range; an inverted range is normalised so that `start <= end` always holds.
     pub fn new(start: u32, end: u32) -> TextRange {
         if end < start {
-            return TextRange { start: end, end: start };
+            return TextRange {
+                start: end,
+                end: start,
+            };
         }
         TextRange { start, end }
     }
 
     /// An empty range at `offset`.
     pub fn empty(offset: u32) -> TextRange {
-        TextRange { start: offset, end: offset }
+        TextRange {
+            start: offset,
+            end: offset,
+        }
     }
 
     /// The smallest range covering both.
     pub fn cover(self, other: TextRange) -> TextRange {
-        TextRange { start: self.start.min(other.start), end: self.end.max(other.end) }
+        TextRange {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn len(self) -> u32 {
@@ -82,7 +91,10 @@ impl LineIndex {
                 line_starts.push(idx as u32 + 1);
             }
         }
-        LineIndex { line_starts, len: text.len() as u32 }
+        LineIndex {
+            line_starts,
+            len: text.len() as u32,
+        }
     }
 
     /// The line and byte column of `offset`; offsets past the end clamp to the end.
@@ -93,7 +105,10 @@ impl LineIndex {
             Err(next) => next.saturating_sub(1),
         };
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        LineCol { line: line as u32, col: offset - start }
+        LineCol {
+            line: line as u32,
+            col: offset - start,
+        }
     }
 
     /// The byte offset where `line` starts, if the line exists.
@@ -129,7 +144,10 @@ impl LineIndex {
         let Some(start) = self.line_start(line) else {
             return self.len;
         };
-        let line_end = self.line_start(line + 1).map(|next| next - 1).unwrap_or(self.len);
+        let line_end = self
+            .line_start(line + 1)
+            .map(|next| next - 1)
+            .unwrap_or(self.len);
         let slice = text.get(start as usize..line_end as usize).unwrap_or("");
         let mut units = 0u32;
         for (idx, ch) in slice.char_indices() {
@@ -162,7 +180,11 @@ pub struct Sources {
 impl Sources {
     pub fn add(&mut self, path: String, text: Arc<str>) -> FileId {
         let line_index = LineIndex::new(&text);
-        self.files.push(SourceFile { path, text, line_index });
+        self.files.push(SourceFile {
+            path,
+            text,
+            line_index,
+        });
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -179,7 +201,9 @@ impl Sources {
     }
 
     pub fn path(&self, file: FileId) -> &str {
-        self.get(file).map(|it| it.path.as_str()).unwrap_or("<unknown>")
+        self.get(file)
+            .map(|it| it.path.as_str())
+            .unwrap_or("<unknown>")
     }
 
     pub fn text(&self, file: FileId) -> &str {
@@ -188,11 +212,16 @@ impl Sources {
 
     /// The text a span covers, or an empty string when the span is out of bounds.
     pub fn slice(&self, span: Span) -> &str {
-        self.text(span.file).get(span.range.start as usize..span.range.end as usize).unwrap_or("")
+        self.text(span.file)
+            .get(span.range.start as usize..span.range.end as usize)
+            .unwrap_or("")
     }
 
     pub fn find(&self, path: &str) -> Option<FileId> {
-        self.files.iter().position(|it| it.path == path).map(|idx| FileId(idx as u32))
+        self.files
+            .iter()
+            .position(|it| it.path == path)
+            .map(|idx| FileId(idx as u32))
     }
 
     pub fn ids(&self) -> impl Iterator<Item = FileId> + '_ {
@@ -206,7 +235,11 @@ impl Sources {
                 let LineCol { line, col } = it.line_index.line_col(offset);
                 let start = it.line_index.line_start(line).unwrap_or(0) as usize;
                 let end = (start + col as usize).min(it.text.len());
-                let chars = it.text.get(start..end).map(|s| s.chars().count()).unwrap_or(0);
+                let chars = it
+                    .text
+                    .get(start..end)
+                    .map(|s| s.chars().count())
+                    .unwrap_or(0);
                 (line + 1, chars as u32 + 1)
             }
             None => (1, 1),
@@ -220,15 +253,25 @@ impl<'a> codespan_reporting::files::Files<'a> for Sources {
     type Source = &'a str;
 
     fn name(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
-        self.get(id).map(|it| it.path.as_str()).ok_or(codespan_reporting::files::Error::FileMissing)
+        self.get(id)
+            .map(|it| it.path.as_str())
+            .ok_or(codespan_reporting::files::Error::FileMissing)
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
-        self.get(id).map(|it| &*it.text).ok_or(codespan_reporting::files::Error::FileMissing)
+        self.get(id)
+            .map(|it| &*it.text)
+            .ok_or(codespan_reporting::files::Error::FileMissing)
     }
 
-    fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, codespan_reporting::files::Error> {
-        let file = self.get(id).ok_or(codespan_reporting::files::Error::FileMissing)?;
+    fn line_index(
+        &'a self,
+        id: FileId,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let file = self
+            .get(id)
+            .ok_or(codespan_reporting::files::Error::FileMissing)?;
         Ok(file.line_index.line_col(byte_index as u32).line as usize)
     }
 
@@ -237,10 +280,15 @@ impl<'a> codespan_reporting::files::Files<'a> for Sources {
         id: FileId,
         line_index: usize,
     ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
-        let file = self.get(id).ok_or(codespan_reporting::files::Error::FileMissing)?;
+        let file = self
+            .get(id)
+            .ok_or(codespan_reporting::files::Error::FileMissing)?;
         let count = file.line_index.line_count();
         if line_index >= count {
-            return Err(codespan_reporting::files::Error::LineTooLarge { given: line_index, max: count - 1 });
+            return Err(codespan_reporting::files::Error::LineTooLarge {
+                given: line_index,
+                max: count - 1,
+            });
         }
         let start = file.line_index.line_start(line_index as u32).unwrap_or(0) as usize;
         let end = file

@@ -130,11 +130,27 @@ pub struct StrLit {
 pub enum Expr {
     Str(StrLit),
     /// A plain number; `text` keeps the digits as written (`2_400_000`).
-    Number { value: f64, text: String, range: TextRange },
+    Number {
+        value: f64,
+        text: String,
+        range: TextRange,
+    },
     /// A number with a unit; `unit` is `None` when the unit was unknown (already diagnosed).
-    Quantity { value: f64, unit: Option<Unit>, text: String, range: TextRange },
-    Money { value: f64, text: String, range: TextRange },
-    Bool { value: bool, range: TextRange },
+    Quantity {
+        value: f64,
+        unit: Option<Unit>,
+        text: String,
+        range: TextRange,
+    },
+    Money {
+        value: f64,
+        text: String,
+        range: TextRange,
+    },
+    Bool {
+        value: bool,
+        range: TextRange,
+    },
     List(List),
     /// A name or dotted name: a reference or an enum value.
     Path(Path),
@@ -274,16 +290,25 @@ impl Unit {
     ];
 
     pub fn from_suffix(suffix: &str) -> Option<Unit> {
-        Unit::ALL.iter().find(|(_, it)| *it == suffix).map(|(unit, _)| *unit)
+        Unit::ALL
+            .iter()
+            .find(|(_, it)| *it == suffix)
+            .map(|(unit, _)| *unit)
     }
 
     pub fn suffix(self) -> &'static str {
-        Unit::ALL.iter().find(|(unit, _)| *unit == self).map(|(_, it)| *it).unwrap_or("")
+        Unit::ALL
+            .iter()
+            .find(|(unit, _)| *unit == self)
+            .map(|(_, it)| *it)
+            .unwrap_or("")
     }
 
     pub fn dimension(self) -> Dimension {
         match self {
-            Unit::Second | Unit::Minute | Unit::Hour | Unit::Day | Unit::Week | Unit::Year => Dimension::Duration,
+            Unit::Second | Unit::Minute | Unit::Hour | Unit::Day | Unit::Week | Unit::Year => {
+                Dimension::Duration
+            }
             Unit::Percent => Dimension::Percent,
             _ => Dimension::Size,
         }

@@ -42,7 +42,10 @@ struct Rendered {
 
 fn write_entries(out: &mut String, entries: &[Entry], depth: usize, source: &str, top_level: bool) {
     let indent = INDENT.repeat(depth);
-    let rendered: Vec<Rendered> = entries.iter().map(|entry| render_entry(entry, depth, source)).collect();
+    let rendered: Vec<Rendered> = entries
+        .iter()
+        .map(|entry| render_entry(entry, depth, source))
+        .collect();
     let mut idx = 0;
     while idx < entries.len() {
         // A run of aligned one-line entries ends at a blank line, a comment line or a
@@ -58,8 +61,14 @@ fn write_entries(out: &mut String, entries: &[Entry], depth: usize, source: &str
                 run_end += 1;
             }
         }
-        let key_width = (idx..run_end).filter_map(|it| rendered[it].key.as_ref()).map(|it| it.len()).max().unwrap_or(0);
-        let lines: Vec<String> = (idx..run_end).map(|it| join_aligned(&rendered[it], key_width)).collect();
+        let key_width = (idx..run_end)
+            .filter_map(|it| rendered[it].key.as_ref())
+            .map(|it| it.len())
+            .max()
+            .unwrap_or(0);
+        let lines: Vec<String> = (idx..run_end)
+            .map(|it| join_aligned(&rendered[it], key_width))
+            .collect();
         let code_width = lines.iter().map(|it| it.chars().count()).max().unwrap_or(0);
         for (offset, line) in lines.iter().enumerate() {
             let entry_idx = idx + offset;
@@ -75,7 +84,11 @@ fn write_entries(out: &mut String, entries: &[Entry], depth: usize, source: &str
             out.push_str(&indent);
             out.push_str(line);
             if let Some(comment) = &entry.trailing_comment {
-                let pad = if run_end - idx > 1 { code_width - line.chars().count() } else { 0 };
+                let pad = if run_end - idx > 1 {
+                    code_width - line.chars().count()
+                } else {
+                    0
+                };
                 out.push_str(&" ".repeat(pad + 2));
                 out.push_str(&comment.text);
             }
@@ -97,8 +110,10 @@ fn needs_blank_line(entries: &[Entry], rendered: &[Rendered], idx: usize, top_le
         return false;
     }
     // At the top level, multi-line blocks stand apart from their neighbours.
-    let is_multi_line_block = |it: usize| matches!(entries[it].kind, EntryKind::Block(_)) && rendered[it].multi_line;
-    let kind_changes = std::mem::discriminant(&entries[idx].kind) != std::mem::discriminant(&entries[idx - 1].kind);
+    let is_multi_line_block =
+        |it: usize| matches!(entries[it].kind, EntryKind::Block(_)) && rendered[it].multi_line;
+    let kind_changes = std::mem::discriminant(&entries[idx].kind)
+        != std::mem::discriminant(&entries[idx - 1].kind);
     is_multi_line_block(idx) || is_multi_line_block(idx - 1) || kind_changes
 }
 
@@ -117,27 +132,50 @@ fn render_entry(entry: &Entry, depth: usize, source: &str) -> Rendered {
                 rest.push_str(" as ");
                 rest.push_str(&alias.name);
             }
-            Rendered { key: None, rest, multi_line: false }
+            Rendered {
+                key: None,
+                rest,
+                multi_line: false,
+            }
         }
         EntryKind::Attr(attr) => {
             let rest = render_value(&attr.value, depth, source);
             let multi_line = rest.contains('\n');
-            Rendered { key: Some(attr.key.name.clone()), rest, multi_line }
+            Rendered {
+                key: Some(attr.key.name.clone()),
+                rest,
+                multi_line,
+            }
         }
         EntryKind::Labelled(labelled) => {
             let rest = render_value(&labelled.value, depth, source);
             let multi_line = rest.contains('\n');
-            Rendered { key: Some(format!("{} {}", labelled.kind.name, labelled.name.name)), rest, multi_line }
+            Rendered {
+                key: Some(format!("{} {}", labelled.kind.name, labelled.name.name)),
+                rest,
+                multi_line,
+            }
         }
         EntryKind::Block(block) => {
             let rest = render_block(block, depth, source);
             let multi_line = rest.contains('\n');
-            Rendered { key: None, rest, multi_line }
+            Rendered {
+                key: None,
+                rest,
+                multi_line,
+            }
         }
         EntryKind::Error => {
-            let text = source.get(entry.range.start as usize..entry.range.end as usize).unwrap_or("").to_string();
+            let text = source
+                .get(entry.range.start as usize..entry.range.end as usize)
+                .unwrap_or("")
+                .to_string();
             let multi_line = text.contains('\n');
-            Rendered { key: None, rest: text, multi_line }
+            Rendered {
+                key: None,
+                rest: text,
+                multi_line,
+            }
         }
     }
 }
@@ -192,12 +230,20 @@ fn inline_body(body: &Body) -> Option<String> {
     }
     let mut parts = Vec::new();
     for entry in &body.entries {
-        if !entry.comments_before.is_empty() || entry.trailing_comment.is_some() || !entry.inner_comments.is_empty() {
+        if !entry.comments_before.is_empty()
+            || entry.trailing_comment.is_some()
+            || !entry.inner_comments.is_empty()
+        {
             return None;
         }
         let part = match &entry.kind {
             EntryKind::Attr(attr) => format!("{} = {}", attr.key.name, inline_value(&attr.value)?),
-            EntryKind::Labelled(it) => format!("{} {} = {}", it.kind.name, it.name.name, inline_value(&it.value)?),
+            EntryKind::Labelled(it) => format!(
+                "{} {} = {}",
+                it.kind.name,
+                it.name.name,
+                inline_value(&it.value)?
+            ),
             EntryKind::Block(block) => {
                 let rendered = render_block(block, 0, "");
                 if rendered.contains('\n') {
@@ -223,7 +269,9 @@ fn inline_value(expr: &Expr) -> Option<String> {
 fn render_value(expr: &Expr, depth: usize, source: &str) -> String {
     match expr {
         Expr::Str(it) => quote(&it.value),
-        Expr::Number { text, .. } | Expr::Quantity { text, .. } | Expr::Money { text, .. } => text.clone(),
+        Expr::Number { text, .. } | Expr::Quantity { text, .. } | Expr::Money { text, .. } => {
+            text.clone()
+        }
         Expr::Bool { value, .. } => value.to_string(),
         Expr::Path(path) => path.text(),
         Expr::Call(call) => {
@@ -246,18 +294,28 @@ fn render_value(expr: &Expr, depth: usize, source: &str) -> String {
             format!("{head} {body}")
         }
         Expr::List(list) => render_list(list, depth, source),
-        Expr::Error(range) => source.get(range.start as usize..range.end as usize).unwrap_or("").to_string(),
+        Expr::Error(range) => source
+            .get(range.start as usize..range.end as usize)
+            .unwrap_or("")
+            .to_string(),
     }
 }
 
 fn render_list(list: &List, depth: usize, source: &str) -> String {
     let has_comments = !list.dangling_comments.is_empty()
-        || list.items.iter().any(|it| !it.comments_before.is_empty() || it.trailing_comment.is_some());
+        || list
+            .items
+            .iter()
+            .any(|it| !it.comments_before.is_empty() || it.trailing_comment.is_some());
     if list.items.is_empty() && !has_comments {
         return "[]".to_string();
     }
     if list.single_line && !has_comments {
-        let items: Option<Vec<String>> = list.items.iter().map(|it| inline_value(&it.value)).collect();
+        let items: Option<Vec<String>> = list
+            .items
+            .iter()
+            .map(|it| inline_value(&it.value))
+            .collect();
         if let Some(items) = items {
             let inline = format!("[{}]", items.join(", "));
             if depth * INDENT.len() + inline.len() <= MAX_WIDTH {

@@ -64,9 +64,13 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
             Err(_) => {
                 let len = rest.chars().next().map(char::len_utf8).unwrap_or(1);
                 diagnostics.push(
-                    Diagnostic::error(&codes::E0004, "unexpected character", Label::new(span(len), "not part of any token"))
-                        .with_value(rest.get(..len).unwrap_or("").to_string())
-                        .with_help("remove it, or put it inside a string or after `#`"),
+                    Diagnostic::error(
+                        &codes::E0004,
+                        "unexpected character",
+                        Label::new(span(len), "not part of any token"),
+                    )
+                    .with_value(rest.get(..len).unwrap_or("").to_string())
+                    .with_help("remove it, or put it inside a string or after `#`"),
                 );
                 (Raw::Kind(TokenKind::Unknown), len)
             }
@@ -89,7 +93,10 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
                                     &codes::E0005,
                                     format!("unknown unit `{unit_text}`"),
                                     Label::new(
-                                        Span::new(file, TextRange::new(unit_start, offset + len as u32)),
+                                        Span::new(
+                                            file,
+                                            TextRange::new(unit_start, offset + len as u32),
+                                        ),
                                         "not a unit",
                                     ),
                                 )
@@ -103,7 +110,10 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
             }
             Raw::Money => TokenKind::Money(parse_number(token_text.get(1..).unwrap_or(""))),
         };
-        tokens.push(Token { kind, range: span(len).range });
+        tokens.push(Token {
+            kind,
+            range: span(len).range,
+        });
         rest = rest.get(len..).unwrap_or("");
     }
     (tokens, diagnostics)
@@ -118,7 +128,8 @@ enum Raw {
 
 fn lex_token(input: &str) -> IResult<&str, Raw> {
     alt((
-        recognize(pair(char('#'), take_while(|c| c != '\n'))).map(|_| Raw::Kind(TokenKind::Comment)),
+        recognize(pair(char('#'), take_while(|c| c != '\n')))
+            .map(|_| Raw::Kind(TokenKind::Comment)),
         char('\n').map(|_| Raw::Kind(TokenKind::Newline)),
         ident.map(|_| Raw::Kind(TokenKind::Ident)),
         number_with_suffix.map(|_| Raw::Number),
@@ -139,14 +150,24 @@ fn ident(input: &str) -> IResult<&str, &str> {
 
 fn number(input: &str) -> IResult<&str, &str> {
     recognize(pair(
-        pair(satisfy(|c| c.is_ascii_digit()), take_while(|c: char| c.is_ascii_digit() || c == '_')),
-        opt(pair(char('.'), take_while1(|c: char| c.is_ascii_digit() || c == '_'))),
+        pair(
+            satisfy(|c| c.is_ascii_digit()),
+            take_while(|c: char| c.is_ascii_digit() || c == '_'),
+        ),
+        opt(pair(
+            char('.'),
+            take_while1(|c: char| c.is_ascii_digit() || c == '_'),
+        )),
     ))
     .parse(input)
 }
 
 fn number_with_suffix(input: &str) -> IResult<&str, &str> {
-    recognize(pair(number, take_while(|c: char| c.is_ascii_alphanumeric() || c == '%' || c == '_'))).parse(input)
+    recognize(pair(
+        number,
+        take_while(|c: char| c.is_ascii_alphanumeric() || c == '%' || c == '_'),
+    ))
+    .parse(input)
 }
 
 /// A string up to its closing quote, or up to the end of the line when it is not closed;
@@ -164,14 +185,20 @@ fn string(input: &str) -> IResult<&str, &str> {
             b'\\' => idx += 2,
             b'"' => {
                 let len = 1 + idx + 1;
-                return Ok((input.get(len..).unwrap_or(""), input.get(..len).unwrap_or(input)));
+                return Ok((
+                    input.get(len..).unwrap_or(""),
+                    input.get(..len).unwrap_or(input),
+                ));
             }
             b'\n' => break,
             _ => idx += 1,
         }
     }
     let len = (1 + idx).min(input.len());
-    Ok((input.get(len..).unwrap_or(""), input.get(..len).unwrap_or(input)))
+    Ok((
+        input.get(len..).unwrap_or(""),
+        input.get(..len).unwrap_or(input),
+    ))
 }
 
 fn punct(input: &str) -> IResult<&str, TokenKind> {
@@ -190,8 +217,13 @@ fn punct(input: &str) -> IResult<&str, TokenKind> {
 }
 
 fn split_number(text: &str) -> (&str, &str) {
-    let number_len = number(text).map(|(rest, _)| text.len() - rest.len()).unwrap_or(text.len());
-    (text.get(..number_len).unwrap_or(text), text.get(number_len..).unwrap_or(""))
+    let number_len = number(text)
+        .map(|(rest, _)| text.len() - rest.len())
+        .unwrap_or(text.len());
+    (
+        text.get(..number_len).unwrap_or(text),
+        text.get(number_len..).unwrap_or(""),
+    )
 }
 
 fn parse_number(text: &str) -> f64 {
@@ -214,21 +246,35 @@ fn unit_help(unit: &str) -> String {
         _ => None,
     };
     match suggestion {
-        Some(it) => format!("did you mean `{it}`? units: s m h d w y, B KB MB GB TB KiB MiB GiB TiB, %"),
-        None => "units: s m h d w y (durations), B KB MB GB TB KiB MiB GiB TiB (sizes), % (percentages)".to_string(),
+        Some(it) => {
+            format!("did you mean `{it}`? units: s m h d w y, B KB MB GB TB KiB MiB GiB TiB, %")
+        }
+        None => {
+            "units: s m h d w y (durations), B KB MB GB TB KiB MiB GiB TiB (sizes), % (percentages)"
+                .to_string()
+        }
     }
 }
 
 /// Resolves the escapes of a string token and reports the bad ones.
 fn lex_string_body(token_text: &str, span: Span, diagnostics: &mut Vec<Diagnostic>) -> TokenKind {
-    let terminated = token_text.len() >= 2 && token_text.ends_with('"') && !ends_with_escaped_quote(token_text);
+    let terminated =
+        token_text.len() >= 2 && token_text.ends_with('"') && !ends_with_escaped_quote(token_text);
     if !terminated {
         diagnostics.push(
-            Diagnostic::error(&codes::E0002, "unterminated string", Label::new(span, "this string is not closed"))
-                .with_help("add the closing `\"` on the same line"),
+            Diagnostic::error(
+                &codes::E0002,
+                "unterminated string",
+                Label::new(span, "this string is not closed"),
+            )
+            .with_help("add the closing `\"` on the same line"),
         );
     }
-    let body_end = if terminated { token_text.len() - 1 } else { token_text.len() };
+    let body_end = if terminated {
+        token_text.len() - 1
+    } else {
+        token_text.len()
+    };
     let body = token_text.get(1..body_end).unwrap_or("");
     let mut value = String::with_capacity(body.len());
     let mut chars = body.char_indices().peekable();
@@ -249,7 +295,7 @@ fn lex_string_body(token_text: &str, span: Span, diagnostics: &mut Vec<Diagnosti
                 let mut closed = false;
                 if chars.peek().map(|(_, c)| *c) == Some('{') {
                     chars.next();
-                    while let Some((_, c)) = chars.next() {
+                    for (_, c) in chars.by_ref() {
                         if c == '}' {
                             closed = true;
                             break;
@@ -257,18 +303,34 @@ fn lex_string_body(token_text: &str, span: Span, diagnostics: &mut Vec<Diagnosti
                         hex.push(c);
                     }
                 }
-                if closed { u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) } else { None }
+                if closed {
+                    u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                } else {
+                    None
+                }
             }
             _ => None,
         };
         match resolved {
             Some(ch) => value.push(ch),
             None => {
-                let escape_end = chars.peek().map(|(next, _)| span.range.start + 1 + *next as u32).unwrap_or(span.range.start + 1 + body.len() as u32);
-                let escape_span = Span::new(span.file, TextRange::new(escape_start, escape_end.max(escape_start + 1)));
+                let escape_end = chars
+                    .peek()
+                    .map(|(next, _)| span.range.start + 1 + *next as u32)
+                    .unwrap_or(span.range.start + 1 + body.len() as u32);
+                let escape_span = Span::new(
+                    span.file,
+                    TextRange::new(escape_start, escape_end.max(escape_start + 1)),
+                );
                 diagnostics.push(
-                    Diagnostic::error(&codes::E0003, "invalid escape sequence", Label::new(escape_span, "unknown escape"))
-                        .with_help("escapes are \\\" \\\\ \\n \\r \\t and \\u{HEX}; write a backslash as \\\\"),
+                    Diagnostic::error(
+                        &codes::E0003,
+                        "invalid escape sequence",
+                        Label::new(escape_span, "unknown escape"),
+                    )
+                    .with_help(
+                        "escapes are \\\" \\\\ \\n \\r \\t and \\u{HEX}; write a backslash as \\\\",
+                    ),
                 );
             }
         }

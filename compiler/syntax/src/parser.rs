@@ -9,8 +9,8 @@
 use hostplan_diagnostics::{codes, Diagnostic, FileId, Label, Span, TextRange};
 
 use crate::ast::{
-    Arg, Attr, Block, BlockLabel, Body, Call, Comment, Construct, Entry, EntryKind, Expr, File, Ident, Import, Labelled,
-    List, ListItem, Path, StrLit, TOP_LEVEL_KEYWORDS,
+    Arg, Attr, Block, BlockLabel, Body, Call, Comment, Construct, Entry, EntryKind, Expr, File,
+    Ident, Import, Labelled, List, ListItem, Path, StrLit, TOP_LEVEL_KEYWORDS,
 };
 use crate::lexer::{lex, Token, TokenKind};
 
@@ -32,9 +32,19 @@ pub fn parse(file: FileId, text: &str) -> Parse {
     let (tokens, mut diagnostics) = lex(file, text);
     let mut parser = Parser::new(file, text, tokens);
     let entries = parser.parse_entries(None);
-    let trailing_comments = parser.take_comments_before().into_iter().map(|it| it.comment).collect();
+    let trailing_comments = parser
+        .take_comments_before()
+        .into_iter()
+        .map(|it| it.comment)
+        .collect();
     diagnostics.append(&mut parser.diagnostics);
-    Parse { file: File { entries, trailing_comments }, diagnostics }
+    Parse {
+        file: File {
+            entries,
+            trailing_comments,
+        },
+        diagnostics,
+    }
 }
 
 /// How deeply values and blocks may nest before the parser gives up on the nesting; it keeps
@@ -85,9 +95,14 @@ impl<'t> Parser<'t> {
                 // stray character from also derailing the parse of its line.
                 TokenKind::Unknown => {}
                 TokenKind::Comment => {
-                    let comment_text = text.get(token.range.start as usize..token.range.end as usize).unwrap_or("#");
+                    let comment_text = text
+                        .get(token.range.start as usize..token.range.end as usize)
+                        .unwrap_or("#");
                     comments.push(SigComment {
-                        comment: Comment { text: comment_text.trim_end().to_string(), range: token.range },
+                        comment: Comment {
+                            text: comment_text.trim_end().to_string(),
+                            range: token.range,
+                        },
                         same_line: newlines == 0 && !sigs.is_empty(),
                     });
                 }
@@ -105,12 +120,24 @@ impl<'t> Parser<'t> {
         }
         let end = text.len() as u32;
         let eof = Sig {
-            token: Token { kind: TokenKind::Newline, range: TextRange::empty(end) },
+            token: Token {
+                kind: TokenKind::Newline,
+                range: TextRange::empty(end),
+            },
             newlines_before: newlines,
             blank_before: newlines_before_comment >= 2,
             comments,
         };
-        Parser { file, text, sigs, eof, pos: 0, depth: 0, diagnostics: Vec::new(), inner_sinks: Vec::new() }
+        Parser {
+            file,
+            text,
+            sigs,
+            eof,
+            pos: 0,
+            depth: 0,
+            diagnostics: Vec::new(),
+            inner_sinks: Vec::new(),
+        }
     }
 
     // ----- token access -----
@@ -140,7 +167,9 @@ impl<'t> Parser<'t> {
 
     fn token_text(&self, n: usize) -> &'t str {
         let range = self.sig(n).token.range;
-        self.text.get(range.start as usize..range.end as usize).unwrap_or("")
+        self.text
+            .get(range.start as usize..range.end as usize)
+            .unwrap_or("")
     }
 
     fn at(&self, kind: &TokenKind) -> bool {
@@ -190,7 +219,9 @@ impl<'t> Parser<'t> {
         match self.kind(0) {
             None => "the end of the file".to_string(),
             Some(TokenKind::Str(_)) => "a string".to_string(),
-            Some(TokenKind::Number(_)) | Some(TokenKind::Quantity(..)) | Some(TokenKind::Money(_)) => {
+            Some(TokenKind::Number(_))
+            | Some(TokenKind::Quantity(..))
+            | Some(TokenKind::Money(_)) => {
                 format!("`{}`", self.token_text(0))
             }
             Some(TokenKind::Unknown) => "an unexpected character".to_string(),
@@ -199,8 +230,13 @@ impl<'t> Parser<'t> {
     }
 
     fn error_here(&mut self, message: String, label: &str, help: Option<&str>) {
-        let range = if self.at_eof() { TextRange::empty(self.text.len() as u32) } else { self.range() };
-        let mut diagnostic = Diagnostic::error(&codes::E0001, message, Label::new(self.span(range), label));
+        let range = if self.at_eof() {
+            TextRange::empty(self.text.len() as u32)
+        } else {
+            self.range()
+        };
+        let mut diagnostic =
+            Diagnostic::error(&codes::E0001, message, Label::new(self.span(range), label));
         if let Some(help) = help {
             diagnostic = diagnostic.with_help(help);
         }
@@ -228,7 +264,9 @@ impl<'t> Parser<'t> {
                 }
             }
             match self.kind(0) {
-                Some(TokenKind::LBrace) | Some(TokenKind::LBracket) | Some(TokenKind::LParen) => depth += 1,
+                Some(TokenKind::LBrace) | Some(TokenKind::LBracket) | Some(TokenKind::LParen) => {
+                    depth += 1
+                }
                 Some(TokenKind::RBrace) | Some(TokenKind::RBracket) | Some(TokenKind::RParen) => {
                     if depth == 0 {
                         if self.at(&TokenKind::RBrace) {
@@ -260,7 +298,11 @@ impl<'t> Parser<'t> {
                 if open.is_some() {
                     break;
                 }
-                self.error_here("unexpected `}`".into(), "no block is open here", Some("remove this `}`"));
+                self.error_here(
+                    "unexpected `}`".into(),
+                    "no block is open here",
+                    Some("remove this `}`"),
+                );
                 self.bump();
                 continue;
             }
@@ -279,7 +321,11 @@ impl<'t> Parser<'t> {
                 self.bump();
                 continue;
             }
-            let comments_before: Vec<Comment> = self.take_comments_before().into_iter().map(|it| it.comment).collect();
+            let comments_before: Vec<Comment> = self
+                .take_comments_before()
+                .into_iter()
+                .map(|it| it.comment)
+                .collect();
             let blank_before = self.sig(0).blank_before && !entries.is_empty();
             self.inner_sinks.push(Vec::new());
             let start = self.range();
@@ -343,9 +389,14 @@ impl<'t> Parser<'t> {
             }
             Some(TokenKind::LBrace) => self.parse_block(key, None),
             Some(TokenKind::Ident) if self.at_keyword(0, "extends") => self.parse_block(key, None),
-            Some(TokenKind::Str(_) | TokenKind::Number(_) | TokenKind::Quantity(..) | TokenKind::Money(_) | TokenKind::LBracket | TokenKind::Ident)
-                if self.missing_eq() =>
-            {
+            Some(
+                TokenKind::Str(_)
+                | TokenKind::Number(_)
+                | TokenKind::Quantity(..)
+                | TokenKind::Money(_)
+                | TokenKind::LBracket
+                | TokenKind::Ident,
+            ) if self.missing_eq() => {
                 self.report_missing_eq(&key);
                 let value = self.parse_expr();
                 EntryKind::Attr(Attr { key, value })
@@ -355,7 +406,11 @@ impl<'t> Parser<'t> {
                 if self.at(&TokenKind::Eq) {
                     self.bump();
                     let value = self.parse_value_after_eq(&name);
-                    return EntryKind::Labelled(Labelled { kind: key, name, value });
+                    return EntryKind::Labelled(Labelled {
+                        kind: key,
+                        name,
+                        value,
+                    });
                 }
                 self.parse_block(key, Some(BlockLabel::Ident(name)))
             }
@@ -367,7 +422,10 @@ impl<'t> Parser<'t> {
             _ => {
                 let found = self.describe_current();
                 let message = format!("expected `=` or `{{` after `{}`, found {found}", key.name);
-                let help = format!("write `{} = value` for a field or `{} {{ ... }}` for a block", key.name, key.name);
+                let help = format!(
+                    "write `{} = value` for a field or `{} {{ ... }}` for a block",
+                    key.name, key.name
+                );
                 self.error_here(message, "expected `=` or `{` here", Some(&help));
                 self.recover();
                 EntryKind::Error
@@ -388,7 +446,11 @@ impl<'t> Parser<'t> {
         let next = self.sig(1);
         let opens_block = matches!(next.token.kind, TokenKind::LBrace | TokenKind::Eq)
             || (next.token.kind == TokenKind::Ident && self.token_text(1) == "extends");
-        !opens_block && (next.newlines_before > 0 || self.pos + 1 >= self.sigs.len() || next.token.kind == TokenKind::RBrace || next.token.kind == TokenKind::Comma)
+        !opens_block
+            && (next.newlines_before > 0
+                || self.pos + 1 >= self.sigs.len()
+                || next.token.kind == TokenKind::RBrace
+                || next.token.kind == TokenKind::Comma)
     }
 
     fn report_missing_eq(&mut self, key: &Ident) {
@@ -402,7 +464,10 @@ impl<'t> Parser<'t> {
             .with_help(format!("write `{} = {}`", key.name, self.token_text(0)))
             .with_fix(hostplan_diagnostics::Fix {
                 title: "insert `=`".to_string(),
-                edits: vec![hostplan_diagnostics::Edit { span: insert_at, replacement: " =".to_string() }],
+                edits: vec![hostplan_diagnostics::Edit {
+                    span: insert_at,
+                    replacement: " =".to_string(),
+                }],
             }),
         );
     }
@@ -415,7 +480,10 @@ impl<'t> Parser<'t> {
                 let range = self.bump();
                 StrLit { value, range }
             }
-            _ => StrLit { value: String::new(), range: TextRange::empty(self.previous_end()) },
+            _ => StrLit {
+                value: String::new(),
+                range: TextRange::empty(self.previous_end()),
+            },
         };
         let mut alias = None;
         if self.at_keyword(0, "as") {
@@ -424,7 +492,11 @@ impl<'t> Parser<'t> {
                 alias = Some(self.parse_ident_token());
             } else {
                 let found = self.describe_current();
-                self.error_here(format!("expected a name after `as`, found {found}"), "expected a name", None);
+                self.error_here(
+                    format!("expected a name after `as`, found {found}"),
+                    "expected a name",
+                    None,
+                );
                 self.recover();
             }
         }
@@ -440,7 +512,10 @@ impl<'t> Parser<'t> {
             } else {
                 let found = self.describe_current();
                 self.error_here(
-                    format!("expected the name of what `{}` extends, found {found}", kind.name),
+                    format!(
+                        "expected the name of what `{}` extends, found {found}",
+                        kind.name
+                    ),
                     "expected a name",
                     None,
                 );
@@ -452,12 +527,21 @@ impl<'t> Parser<'t> {
                 Some(label) => format!("`{} {}`", kind.name, label.name()),
                 None => format!("`{}`", kind.name),
             };
-            self.error_here(format!("expected `{{` after {what}, found {found}"), "expected `{`", None);
+            self.error_here(
+                format!("expected `{{` after {what}, found {found}"),
+                "expected `{`",
+                None,
+            );
             self.recover();
             return EntryKind::Error;
         }
         let body = self.parse_body();
-        EntryKind::Block(Block { kind, label, extends, body })
+        EntryKind::Block(Block {
+            kind,
+            label,
+            extends,
+            body,
+        })
     }
 
     fn parse_body(&mut self) -> Body {
@@ -502,14 +586,28 @@ impl<'t> Parser<'t> {
             self.previous_end().max(open.end)
         };
         let range = TextRange::new(open.start, end);
-        let single_line = !self.text.get(range.start as usize..range.end as usize).unwrap_or("").contains('\n');
-        Body { entries, dangling_comments: dangling, range, single_line, unclosed }
+        let single_line = !self
+            .text
+            .get(range.start as usize..range.end as usize)
+            .unwrap_or("")
+            .contains('\n');
+        Body {
+            entries,
+            dangling_comments: dangling,
+            range,
+            single_line,
+            unclosed,
+        }
     }
 
     fn error_too_deep(&mut self, at: TextRange) {
         self.diagnostics.push(
-            Diagnostic::error(&codes::E0001, "nesting is too deep", Label::new(self.span(at), "nested too deeply"))
-                .with_help(format!("plans nest at most {MAX_DEPTH} levels")),
+            Diagnostic::error(
+                &codes::E0001,
+                "nesting is too deep",
+                Label::new(self.span(at), "nested too deeply"),
+            )
+            .with_help(format!("plans nest at most {MAX_DEPTH} levels")),
         );
     }
 
@@ -519,8 +617,12 @@ impl<'t> Parser<'t> {
         let mut end = open;
         while !self.at_eof() && depth > 0 {
             match self.kind(0) {
-                Some(TokenKind::LBrace) | Some(TokenKind::LBracket) | Some(TokenKind::LParen) => depth += 1,
-                Some(TokenKind::RBrace) | Some(TokenKind::RBracket) | Some(TokenKind::RParen) => depth -= 1,
+                Some(TokenKind::LBrace) | Some(TokenKind::LBracket) | Some(TokenKind::LParen) => {
+                    depth += 1
+                }
+                Some(TokenKind::RBrace) | Some(TokenKind::RBracket) | Some(TokenKind::RParen) => {
+                    depth -= 1
+                }
                 _ => {}
             }
             end = self.bump();
@@ -562,7 +664,11 @@ impl<'t> Parser<'t> {
     // ----- values -----
 
     fn parse_value_after_eq(&mut self, key: &Ident) -> Expr {
-        if self.can_start_value() && !(self.at_line_start() && self.at_ident(0) && matches!(self.kind(1), Some(TokenKind::Eq))) {
+        if self.can_start_value()
+            && !(self.at_line_start()
+                && self.at_ident(0)
+                && matches!(self.kind(1), Some(TokenKind::Eq)))
+        {
             return self.parse_expr();
         }
         let at = TextRange::empty(self.previous_end());
@@ -610,14 +716,21 @@ impl<'t> Parser<'t> {
             Some(TokenKind::Quantity(value, unit)) => {
                 let text = self.token_text(0).to_string();
                 self.bump();
-                Expr::Quantity { value, unit, text, range }
+                Expr::Quantity {
+                    value,
+                    unit,
+                    text,
+                    range,
+                }
             }
             Some(TokenKind::Money(value)) => {
                 let text = self.token_text(0).to_string();
                 self.bump();
                 Expr::Money { value, text, range }
             }
-            Some(TokenKind::Ident) if self.token_text(0) == "true" || self.token_text(0) == "false" => {
+            Some(TokenKind::Ident)
+                if self.token_text(0) == "true" || self.token_text(0) == "false" =>
+            {
                 let value = self.token_text(0) == "true";
                 self.bump();
                 Expr::Bool { value, range }
@@ -629,7 +742,9 @@ impl<'t> Parser<'t> {
                 self.error_here(
                     format!("expected a value, found {found}"),
                     "expected a value",
-                    Some("a value is a string, a number, a quantity such as `24h`, a list or a name"),
+                    Some(
+                        "a value is a string, a number, a quantity such as `24h`, a list or a name",
+                    ),
                 );
                 let skipped = self.recover();
                 Expr::Error(skipped)
@@ -651,7 +766,11 @@ impl<'t> Parser<'t> {
             }
             let body = self.parse_body();
             let range = callee.range.cover(body.range);
-            return Expr::Construct(Construct { callee, body, range });
+            return Expr::Construct(Construct {
+                callee,
+                body,
+                range,
+            });
         }
         Expr::Path(callee)
     }
@@ -671,7 +790,10 @@ impl<'t> Parser<'t> {
                 end = self.bump().end;
                 break;
             }
-            if self.at_eof() || self.at(&TokenKind::RBrace) || (self.at_line_start() && !args.is_empty()) {
+            if self.at_eof()
+                || self.at(&TokenKind::RBrace)
+                || (self.at_line_start() && !args.is_empty())
+            {
                 self.report_unclosed(open, "(", ")");
                 break;
             }
@@ -686,7 +808,11 @@ impl<'t> Parser<'t> {
                 self.parse_expr()
             } else {
                 let found = self.describe_current();
-                self.error_here(format!("expected an argument, found {found}"), "expected an argument", None);
+                self.error_here(
+                    format!("expected an argument, found {found}"),
+                    "expected an argument",
+                    None,
+                );
                 self.skip_to_close(&TokenKind::RParen);
                 if self.at(&TokenKind::RParen) {
                     end = self.bump().end;
@@ -698,7 +824,11 @@ impl<'t> Parser<'t> {
                 self.bump();
             } else if !self.at(&TokenKind::RParen) {
                 let found = self.describe_current();
-                self.error_here(format!("expected `,` or `)`, found {found}"), "expected `,` or `)`", None);
+                self.error_here(
+                    format!("expected `,` or `)`, found {found}"),
+                    "expected `,` or `)`",
+                    None,
+                );
                 self.skip_to_close(&TokenKind::RParen);
                 if self.at(&TokenKind::RParen) {
                     end = self.bump().end;
@@ -708,7 +838,11 @@ impl<'t> Parser<'t> {
         }
         self.depth -= 1;
         let range = TextRange::new(callee.range.start, end.max(self.previous_end()));
-        Expr::Call(Call { callee, args, range })
+        Expr::Call(Call {
+            callee,
+            args,
+            range,
+        })
     }
 
     fn parse_list(&mut self) -> Expr {
@@ -725,12 +859,18 @@ impl<'t> Parser<'t> {
         loop {
             if let Some(last) = items.last_mut() {
                 let comments = &mut self.sig_mut().comments;
-                if last.trailing_comment.is_none() && comments.first().is_some_and(|it| it.same_line) {
+                if last.trailing_comment.is_none()
+                    && comments.first().is_some_and(|it| it.same_line)
+                {
                     last.trailing_comment = Some(comments.remove(0).comment);
                 }
             }
             if self.at(&TokenKind::RBracket) {
-                dangling_comments = self.take_comments_before().into_iter().map(|it| it.comment).collect();
+                dangling_comments = self
+                    .take_comments_before()
+                    .into_iter()
+                    .map(|it| it.comment)
+                    .collect();
                 end = self.bump().end;
                 break;
             }
@@ -739,7 +879,11 @@ impl<'t> Parser<'t> {
                     self.report_unclosed(open, "[", "]");
                 } else {
                     let found = self.describe_current();
-                    self.error_here(format!("expected a list item or `]`, found {found}"), "expected a value", None);
+                    self.error_here(
+                        format!("expected a list item or `]`, found {found}"),
+                        "expected a value",
+                        None,
+                    );
                     self.skip_to_close(&TokenKind::RBracket);
                     if self.at(&TokenKind::RBracket) {
                         end = self.bump().end;
@@ -747,14 +891,26 @@ impl<'t> Parser<'t> {
                 }
                 break;
             }
-            let comments_before = self.take_comments_before().into_iter().map(|it| it.comment).collect();
+            let comments_before = self
+                .take_comments_before()
+                .into_iter()
+                .map(|it| it.comment)
+                .collect();
             let value = self.parse_expr();
-            items.push(ListItem { value, comments_before, trailing_comment: None });
+            items.push(ListItem {
+                value,
+                comments_before,
+                trailing_comment: None,
+            });
             if self.at(&TokenKind::Comma) {
                 self.bump();
             } else if !self.at(&TokenKind::RBracket) && !self.at_line_start() {
                 let found = self.describe_current();
-                self.error_here(format!("expected `,` or `]`, found {found}"), "expected `,` or `]`", None);
+                self.error_here(
+                    format!("expected `,` or `]`, found {found}"),
+                    "expected `,` or `]`",
+                    None,
+                );
                 self.skip_to_close(&TokenKind::RBracket);
                 if self.at(&TokenKind::RBracket) {
                     end = self.bump().end;
@@ -764,8 +920,17 @@ impl<'t> Parser<'t> {
         }
         self.depth -= 1;
         let range = TextRange::new(open.start, end.max(self.previous_end()));
-        let single_line = !self.text.get(range.start as usize..range.end as usize).unwrap_or("").contains('\n');
-        Expr::List(List { items, range, single_line, dangling_comments })
+        let single_line = !self
+            .text
+            .get(range.start as usize..range.end as usize)
+            .unwrap_or("")
+            .contains('\n');
+        Expr::List(List {
+            items,
+            range,
+            single_line,
+            dangling_comments,
+        })
     }
 
     fn report_unclosed(&mut self, open: TextRange, opening: &str, closing: &str) {
@@ -798,7 +963,9 @@ impl<'t> Parser<'t> {
                 }
             }
             match self.kind(0) {
-                Some(TokenKind::LBrace) | Some(TokenKind::LBracket) | Some(TokenKind::LParen) => depth += 1,
+                Some(TokenKind::LBrace) | Some(TokenKind::LBracket) | Some(TokenKind::LParen) => {
+                    depth += 1
+                }
                 Some(TokenKind::RBrace) | Some(TokenKind::RBracket) | Some(TokenKind::RParen) => {
                     depth = depth.saturating_sub(1)
                 }

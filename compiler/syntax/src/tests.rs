@@ -13,7 +13,10 @@ fn codes(text: &str) -> Vec<(String, String)> {
         .iter()
         .map(|it| {
             let range = it.primary.span.range;
-            (it.code.code.to_string(), text[range.start as usize..range.end as usize].to_string())
+            (
+                it.code.code.to_string(),
+                text[range.start as usize..range.end as usize].to_string(),
+            )
         })
         .collect()
 }
@@ -31,8 +34,13 @@ fn parses_blocks_fields_and_labelled_entries() {
     assert!(parse.diagnostics.is_empty());
     assert_eq!(parse.file.entries.len(), 3);
     assert!(matches!(parse.file.entries[1].kind, EntryKind::Labelled(_)));
-    let EntryKind::Block(policy) = &parse.file.entries[2].kind else { panic!("not a block") };
-    assert_eq!(policy.extends.as_ref().map(|it| it.text()), Some("policies.production".to_string()));
+    let EntryKind::Block(policy) = &parse.file.entries[2].kind else {
+        panic!("not a block")
+    };
+    assert_eq!(
+        policy.extends.as_ref().map(|it| it.text()),
+        Some("policies.production".to_string())
+    );
 }
 
 #[test]
@@ -60,9 +68,18 @@ fn unclosed_block_stops_at_next_top_level_declaration() {
 
 #[test]
 fn lexes_units_money_and_escapes() {
-    assert_eq!(codes("a = 24hours"), vec![("E0005".to_string(), "hours".to_string())]);
-    assert_eq!(codes("a = \"x\\q\""), vec![("E0003".to_string(), "\\q".to_string())]);
-    assert_eq!(codes("a = \"open\nb = 1"), vec![("E0002".to_string(), "\"open".to_string())]);
+    assert_eq!(
+        codes("a = 24hours"),
+        vec![("E0005".to_string(), "hours".to_string())]
+    );
+    assert_eq!(
+        codes("a = \"x\\q\""),
+        vec![("E0003".to_string(), "\\q".to_string())]
+    );
+    assert_eq!(
+        codes("a = \"open\nb = 1"),
+        vec![("E0002".to_string(), "\"open".to_string())]
+    );
     assert!(codes("a = $20.85, b = 512MiB, c = 80%, d = 2_400_000, e = \"\\u{1F600}\"").is_empty());
 }
 
@@ -70,7 +87,10 @@ fn lexes_units_money_and_escapes() {
 fn deep_nesting_is_an_error_not_a_crash() {
     let text = format!("a = {}", "[".repeat(10_000));
     let parse = parse(FileId(0), &text);
-    assert!(parse.diagnostics.iter().any(|it| it.message == "nesting is too deep"));
+    assert!(parse
+        .diagnostics
+        .iter()
+        .any(|it| it.message == "nesting is too deep"));
 }
 
 #[test]

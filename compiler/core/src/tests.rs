@@ -1,0 +1,107 @@
+//! Unit tests of the model: `extends` semantics and effective values.
+
+use std::sync::Arc;
+
+use crate::model::{EnvKind, Target, TlsMode};
+use crate::modules::ParseCache;
+use crate::{analyze, MemoryLoader};
+
+fn plan(text: &str) -> crate::Analysis {
+    let loader = MemoryLoader {
+        files: vec![("plan.hplan".to_string(), Arc::from(text))],
+    };
+    analyze(&loader, "plan.hplan", &mut ParseCache::default()).expect("entry file loads")
+}
+
+const BASE: &str = r#"import "std/cht"
+import "std/policies"
+plan "p" { cht = "5.2.0", owner = "MoH" }
+population { people = 1_000, workflows = 1 }
+users { role chw { count = 10 } }
+secret couchdb_admin = generate(words = 7)
+secret couchdb_secret = generate(words = 7)
+"#;
+
+#[test]
+fn extends_overrides_fields_and_merges_nested_blocks() {
+    let text = format!(
+        "{BASE}
+policy parent {{
+  tls {{ mode = acme, renew_before = 20d }}
+  backup {{ every = 24h, keep = 14d, encrypted = true }}
+  admin_from = [\"10.0.0.0/8\"]
+}}
+policy child extends parent {{
+  backup {{ keep = 90d }}
+  admin_from = [\"196.201.0.0/16\"]
+}}
+environment base {{ kind = test, target = compose, infra = local, domain = \"localhost\", data = synthetic, policy = child }}
+environment prod extends base {{ kind = production, target = kubernetes(k3s), domain = \"cht.example.org\" }}
+"
+    );
+    let analysis = plan(&text);
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let model = analysis.plan.expect("a model");
+    let child = model
+        .policies
+        .iter()
+        .find(|it| it.name == "child")
+        .expect("child policy");
+    let backup = child.backup.as_ref().expect("backup inherited");
+    assert_eq!(backup.keep_days, 90.0, "the child's retention wins");
+    assert_eq!(backup.every_hours, 24.0, "the parent's interval is kept");
+    assert!(backup.encrypted, "the parent's flag is kept");
+    assert_eq!(child.tls.as_ref().map(|it| it.mode), Some(TlsMode::Acme));
+    assert_eq!(
+        child.admin_from,
+        vec!["196.201.0.0/16".to_string()],
+        "lists are replaced, not appended"
+    );
+    assert_eq!(child.extends, vec!["parent".to_string()]);
+    let prod = model
+        .environments
+        .iter()
+        .find(|it| it.name == "prod")
+        .expect("prod");
+    assert_eq!(prod.kind, EnvKind::Production);
+    assert_eq!(
+        prod.target,
+        Target::Kubernetes(crate::model::Distribution::K3s)
+    );
+    assert_eq!(
+        prod.policy.name, "child",
+        "the policy is inherited from the parent environment"
+    );
+    assert_eq!(prod.namespace, "prod");
+    let keep_span = child
+        .spans
+        .get("backup.keep")
+        .expect("span of the retention");
+    assert_eq!(analysis.workspace.sources.slice(*keep_span), "keep = 90d");
+}
+
+#[test]
+fn secrets_bind_by_slot_name_or_explicitly() {
+    let text = format!(
+        "{BASE}
+secret other = env(\"OTHER\")
+environment dev {{ kind = development, target = compose, infra = local, domain = \"localhost\", data = synthetic, policy = policies.development, secrets {{ couchdb_admin = other }} }}
+"
+    );
+    let analysis = plan(&text);
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let model = analysis.plan.expect("a model");
+    let dev = &model.environments[0];
+    let names: Vec<(&str, &str)> = dev
+        .secrets
+        .iter()
+        .map(|it| (it.slot.name(), it.secret.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("couchdb_admin", "other"),
+            ("couchdb_secret", "couchdb_secret")
+        ]
+    );
+}
