@@ -115,7 +115,7 @@ fn lowered(
         .plan
         .as_ref()
         .filter(|_| !analysis.has_errors())
-        .map(hostplan_core::lower::lower);
+        .map(|plan| hostplan_core::provision::lower(plan, analysis.estimate.as_ref()));
     if let Some((_, lower_diagnostics)) = &lowered {
         diagnostics.extend(lower_diagnostics.iter().cloned());
         hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
