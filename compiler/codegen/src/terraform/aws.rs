@@ -2858,7 +2858,7 @@ impl Aws<'_, '_> {
             let alarm = self
                 .alarm(
                     "disk_nodes",
-                    format!("A node's disk of the cluster is more than {text}% full (policy: disk_used). CouchDB's own volume is watched from the cluster (kubelet volume statistics)."),
+                    format!("A node's disk of the cluster is more than {text}% full (policy: disk_used). CouchDB's own volume is not visible to CloudWatch: watch it from inside the cluster."),
                     "alerts",
                 )
                 .attr("namespace", "ContainerInsights")
@@ -3129,28 +3129,27 @@ impl Aws<'_, '_> {
                     )
                     .attr("max_session_duration", 3600),
             );
-            if self.ctx.compose() {
-                let policy = match role {
-                    ir::OperatorRole::Admin | ir::OperatorRole::Deployer => {
-                        self.host_session_policy(role)
-                    }
-                    ir::OperatorRole::Viewer => None,
-                };
-                if let Some(policy) = policy {
-                    self.add(Concern::Access, policy);
-                    self.add(
-                        Concern::Access,
-                        resource("aws_iam_role_policy", &format!("operator_{role_name}"))
-                            .attr("role", raw(format!("aws_iam_role.operator_{role_name}.id")))
-                            .attr(
-                                "policy",
-                                raw(format!(
-                                    "data.aws_iam_policy_document.operator_{role_name}.json"
-                                )),
-                            ),
-                    );
+            let policy = match role {
+                ir::OperatorRole::Admin | ir::OperatorRole::Deployer => {
+                    self.host_session_policy(role)
                 }
-                let read_only = self.managed_policy("ReadOnlyAccess");
+                ir::OperatorRole::Viewer => None,
+            };
+            if let Some(policy) = policy {
+                self.add(Concern::Access, policy);
+                self.add(
+                    Concern::Access,
+                    resource("aws_iam_role_policy", &format!("operator_{role_name}"))
+                        .attr("role", raw(format!("aws_iam_role.operator_{role_name}.id")))
+                        .attr(
+                            "policy",
+                            raw(format!(
+                                "data.aws_iam_policy_document.operator_{role_name}.json"
+                            )),
+                        ),
+                );
+            }
+            if self.ctx.compose() {
                 let cloudwatch = self.managed_policy("CloudWatchReadOnlyAccess");
                 self.add(
                     Concern::Access,
@@ -3158,18 +3157,12 @@ impl Aws<'_, '_> {
                         "aws_iam_role_policy_attachment",
                         &format!("operator_{role_name}_read"),
                     )
+                    .note("Every operator may read the alarms, metrics and logs.")
                     .attr(
                         "role",
                         raw(format!("aws_iam_role.operator_{role_name}.name")),
                     )
-                    .attr(
-                        "policy_arn",
-                        if role == ir::OperatorRole::Viewer {
-                            cloudwatch
-                        } else {
-                            read_only
-                        },
-                    ),
+                    .attr("policy_arn", cloudwatch),
                 );
             } else {
                 let (policy, scope) = match role {
@@ -3231,24 +3224,38 @@ impl Aws<'_, '_> {
     /// Systems Manager sessions on the CHT host (admins and deployers), and for admins the
     /// backups too.
     fn host_session_policy(&self, role: ir::OperatorRole) -> Option<Block> {
+        let mut hosts = Vec::new();
+        if self.ctx.compose() {
+            hosts.push(raw("aws_instance.cht.arn"));
+        }
+        if self.ctx.env.monitoring.is_some() && self.machine(HostPurpose::Watchdog).is_some() {
+            hosts.push(raw("aws_instance.watchdog.arn"));
+        }
+        if hosts.is_empty() {
+            return None;
+        }
+        hosts.push(Expr::Template(
+            Template::new()
+                .lit("arn:")
+                .interp("data.aws_partition.current.partition")
+                .lit(format!(":ssm:{}:", self.region))
+                .interp("data.aws_caller_identity.current.account_id")
+                .lit(":document/SSM-SessionManagerRunShell"),
+        ));
+        hosts.push(self.partition_arn(&format!(
+            ":ssm:{}::document/AWS-StartPortForwardingSession",
+            self.region
+        )));
         let mut doc = data(
             "aws_iam_policy_document",
             &format!("operator_{}", role.name()),
         )
         .block(
             Block::new("statement")
-                .attr("sid", "SessionsOnTheChtHost")
+                .note("Systems Manager sessions (a shell, or a port forward to Grafana) on the environment's hosts: no SSH anywhere.")
+                .attr("sid", "SessionsOnTheHosts")
                 .attr("actions", strings(["ssm:StartSession"]))
-                .attr(
-                    "resources",
-                    Expr::Tuple(vec![
-                        raw("aws_instance.cht.arn"),
-                        self.partition_arn(&format!(
-                            ":ssm:{}::document/AWS-StartPortForwardingSession",
-                            self.region
-                        )),
-                    ]),
-                ),
+                .attr("resources", Expr::Tuple(hosts)),
         );
         doc = doc.block(
             Block::new("statement")
@@ -3269,7 +3276,8 @@ impl Aws<'_, '_> {
                     )]),
                 ),
         );
-        if role == ir::OperatorRole::Admin && self.ctx.cloud.backup.is_some() {
+        if role == ir::OperatorRole::Admin && self.ctx.cloud.backup.is_some() && self.ctx.compose()
+        {
             doc = doc.block(
                 Block::new("statement")
                     .attr("sid", "ReadBackups")
@@ -3288,6 +3296,12 @@ impl Aws<'_, '_> {
                             ),
                         ]),
                     ),
+            );
+            doc = doc.block(
+                Block::new("statement")
+                    .attr("sid", "DecryptBackups")
+                    .attr("actions", strings(["kms:Decrypt"]))
+                    .attr("resources", refs([self.backup_key_arn()])),
             );
         }
         Some(doc)
@@ -3456,7 +3470,7 @@ impl Aws<'_, '_> {
                 "`aws eks update-kubeconfig --name $(terraform output -raw cluster_name)`."
                     .to_string(),
             );
-            after.push("Install the AWS Load Balancer Controller with Helm: `helm install aws-load-balancer-controller eks/aws-load-balancer-controller -n kube-system --set clusterName=$(terraform output -raw cluster_name) --set serviceAccount.name=aws-load-balancer-controller --set region=$(terraform output -raw region) --set vpcId=$(terraform output -raw vpc_id)`.".to_string());
+            after.push("Install the AWS Load Balancer Controller with Helm: `helm repo add eks https://aws.github.io/eks-charts`, then `helm install aws-load-balancer-controller eks/aws-load-balancer-controller -n kube-system --set clusterName=$(terraform output -raw cluster_name) --set serviceAccount.name=aws-load-balancer-controller --set region=$(terraform output -raw region) --set vpcId=$(terraform output -raw vpc_id)`.".to_string());
             after.push(format!("Deploy CHT with its Ingress in the group `{}` and the certificate of `terraform output certificate_arn`; CouchDB's pods tolerate `{}={}:NoSchedule` and select `{}`. The StorageClass of CHT's volumes sets `encrypted: \"true\"` and `kmsKeyId` from `terraform output kms_key_arn`.", self.ctx.name, COUCHDB_TAINT.0, COUCHDB_TAINT.1, COUCHDB_NODE_LABEL));
             after.push("Run `terraform apply` again: it finds the Ingress's load balancer, points the DNS record at it and puts the firewall in front of it.".to_string());
         }

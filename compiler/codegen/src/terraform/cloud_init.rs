@@ -115,13 +115,16 @@ pub(crate) fn render(init: &HostInit) -> String {
         root.insert("write_files", files);
     }
     let mut commands = Seq::new();
+    if !init.disks.is_empty() {
+        commands.push_commented(
+            argv(&["/usr/local/sbin/hostplan-data-disks"]),
+            "The data disks first, so that no container ever writes to the root disk in their place.",
+        );
+    }
     commands.push_commented(
         argv(&["systemctl", "enable", "--now", "containerd.service", "docker.service"]),
         "Power failures: Docker, and with it every CHT container (restart: always), starts at boot.",
     );
-    if !init.disks.is_empty() {
-        commands.push(argv(&["/usr/local/sbin/hostplan-data-disks"]));
-    }
     if !init.directories.is_empty() {
         let mut install = vec![
             "install", "-d", "-o", "ubuntu", "-g", "ubuntu", "-m", "0750",

@@ -69,10 +69,17 @@ fn data(ctx: &Ctx<'_>, module: &Module, files: &[String], options: &EmitOptions)
                 .map(|it| json!({ "name": name, "what": it.about() }))
         })
         .collect();
-    let machines: Vec<Value> = ctx
-        .cloud
-        .machines
+    let order = [
+        ir::HostPurpose::ChtHost,
+        ir::HostPurpose::Couchdb,
+        ir::HostPurpose::Services,
+        ir::HostPurpose::ChtSync,
+        ir::HostPurpose::ControlPlane,
+        ir::HostPurpose::Watchdog,
+    ];
+    let machines: Vec<Value> = order
         .iter()
+        .flat_map(|purpose| ctx.cloud.machines.iter().filter(move |it| it.purpose == *purpose))
         .map(|machine| {
             let count = ctx.host(&machine.host).map_or(1, |it| it.count);
             json!({
@@ -209,7 +216,7 @@ fn watched_by(ctx: &Ctx<'_>, condition: &AlertCondition, aws: bool) -> String {
         AlertCondition::Downtime { .. } if aws => "a Route 53 health check of `/api/info` over HTTPS, with an alarm in us-east-1".to_string(),
         AlertCondition::Downtime { .. } => "an uptime check of `/api/info` over HTTPS".to_string(),
         AlertCondition::DiskUsed { .. } if aws && compose => "the host's health job (every 5 minutes), per data disk and the root disk".to_string(),
-        AlertCondition::DiskUsed { .. } if aws => "Container Insights, for the nodes' disks".to_string(),
+        AlertCondition::DiskUsed { .. } if aws => "Container Insights, for the nodes' disks; CouchDB's volume is not visible to CloudWatch and needs a watch from inside the cluster".to_string(),
         AlertCondition::DiskUsed { .. } if compose => "the Ops Agent's disk metrics".to_string(),
         AlertCondition::DiskUsed { .. } => "GKE's volume metrics, for CouchDB's and PostgreSQL's volumes".to_string(),
         AlertCondition::CertExpiry { .. } if aws && (!compose || ctx.env.tls.mode == ir::TlsMode::Managed) => "ACM's days-to-expiry metric".to_string(),
@@ -229,12 +236,12 @@ fn access(ctx: &Ctx<'_>, role: ir::OperatorRole, aws: bool) -> String {
     let namespace = &ctx.env.namespace;
     match (role, aws, compose) {
         (ir::OperatorRole::Admin, true, true) => {
-            "sessions on the CHT host (Systems Manager), read-only AWS, the backups".to_string()
+            "sessions on the CHT host (Systems Manager), the backups, alarms and logs".to_string()
         }
         (ir::OperatorRole::Deployer, true, true) => {
-            "sessions on the CHT host (Systems Manager), read-only AWS".to_string()
+            "sessions on the CHT host (Systems Manager), alarms and logs".to_string()
         }
-        (ir::OperatorRole::Viewer, true, true) => "CloudWatch, read-only".to_string(),
+        (ir::OperatorRole::Viewer, true, true) => "alarms and logs, read-only".to_string(),
         (ir::OperatorRole::Admin, true, false) => {
             "the whole cluster (EKS access entry)".to_string()
         }
