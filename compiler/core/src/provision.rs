@@ -18,10 +18,12 @@ use crate::ir::{self, Component, HostPurpose, HostRole, OffsiteRegion};
 use crate::{lower, model};
 
 /// Lowers a plan, sized by its estimate where the estimate covers an environment.
-pub fn lower(plan: &model::Plan, estimate: Option<&PlanEstimate>) -> (ir::Program, Vec<Diagnostic>) {
-    let estimated = |name: &str| {
-        estimate.and_then(|it| it.environments.iter().find(|env| env.name == name))
-    };
+pub fn lower(
+    plan: &model::Plan,
+    estimate: Option<&PlanEstimate>,
+) -> (ir::Program, Vec<Diagnostic>) {
+    let estimated =
+        |name: &str| estimate.and_then(|it| it.environments.iter().find(|env| env.name == name));
     let sizing = |env: &model::Environment| match estimated(&env.name) {
         Some(estimate) => sizing(env, estimate),
         None => lower::official_minimum(env),
@@ -61,7 +63,9 @@ pub fn sizing(env: &model::Environment, estimate: &EnvironmentEstimate) -> ir::S
             if let Some(sync) = estimate.node_group(NodeRole::ChtSync) {
                 host.millicpu = host.millicpu.saturating_add(sync.millicpu_per_node);
                 host.memory_mib = host.memory_mib.saturating_add(sync.memory_mib_per_node);
-                host.root_disk_gib = host.root_disk_gib.saturating_add(sync.root_disk_gib_per_node);
+                host.root_disk_gib = host
+                    .root_disk_gib
+                    .saturating_add(sync.root_disk_gib_per_node);
             }
         }
         hosts.push(host);
@@ -118,7 +122,11 @@ fn host_sizing(group: &NodeGroup) -> ir::HostSizing {
             u64::from(instance.vcpu).saturating_mul(1000),
             instance.memory_mib,
         ),
-        None => (group.nodes, group.millicpu_per_node, group.memory_mib_per_node),
+        None => (
+            group.nodes,
+            group.millicpu_per_node,
+            group.memory_mib_per_node,
+        ),
     };
     ir::HostSizing {
         name: group.role.id().to_string(),
@@ -283,7 +291,188 @@ pub fn partner_region(provider: &str, region: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::partner_region;
+    use crate::ir::{HostPurpose, OffsiteRegion, SizingSource};
+    use crate::modules::ParseCache;
+    use crate::MemoryLoader;
+
+    /// Analyses a plan and lowers it with its estimate.
+    fn lowered(text: &str) -> crate::ir::Program {
+        let loader = MemoryLoader {
+            files: vec![("plan.hplan".to_string(), Arc::from(text))],
+        };
+        let analysis = crate::analyze(&loader, "plan.hplan", &mut ParseCache::default())
+            .expect("the plan loads");
+        assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
+        let plan = analysis.plan.as_ref().expect("a model");
+        super::lower(plan, analysis.estimate.as_ref()).0
+    }
+
+    fn national() -> crate::ir::Program {
+        lowered(include_str!("../../../examples/national/plan.hplan"))
+    }
+
+    fn compose_on_aws(policy: &str, extra: &str) -> String {
+        format!(
+            r#"import "std/cht"
+import "std/aws"
+import "std/policies"
+plan "p" {{ cht = "5.2.0", owner = "MoH" }}
+population {{ people = 50_000, workflows = 4 }}
+users {{ role chw {{ count = 200 }} }}
+secret couchdb_admin = generate(words = 7)
+secret couchdb_secret = generate(words = 7)
+secret analytics_db = generate(words = 7)
+policy hosted extends policies.production {{
+  alerting {{ email = ["ops@example.org"] }}
+{policy}
+}}
+environment prod {{
+  kind = production
+  target = compose
+  infra = aws {{ region = "eu-west-2" }}
+  domain = "cht.example.org"
+  data = real
+  policy = hosted
+{extra}
+}}
+"#
+        )
+    }
+
+    #[test]
+    fn cloud_environments_are_sized_by_the_estimate_and_carry_its_instance_choices() {
+        let program = national();
+        let production = program.environment("production").expect("production");
+        assert_eq!(production.sizing.source, SizingSource::Estimate);
+        let names: Vec<&str> = production
+            .infrastructure
+            .hosts
+            .iter()
+            .map(|it| it.name.as_str())
+            .collect();
+        // The group CHT's services run on is the last CHT host: the resource model places
+        // services and data disks there.
+        assert_eq!(names, ["cht-sync", "services", "couchdb", "watchdog"]);
+        let cloud = production
+            .infrastructure
+            .cloud
+            .as_ref()
+            .expect("cloud facts");
+        let couchdb = cloud.machine(HostPurpose::Couchdb).expect("CouchDB nodes");
+        let instance = couchdb.instance.as_ref().expect("an instance type");
+        assert_eq!(instance.name, "c6i.12xlarge");
+        assert!(
+            instance.reason.starts_with("c6i.12xlarge: 48 vCPU"),
+            "{}",
+            instance.reason
+        );
+        assert_eq!(couchdb.need, "32.46 vCPU / 70.33 GiB");
+        let host = production
+            .infrastructure
+            .hosts
+            .iter()
+            .find(|it| it.name == "couchdb")
+            .expect("host");
+        assert_eq!((host.millicpu, host.memory_mib), (48_000, 96 * 1024));
+        assert_eq!(cloud.prices.as_deref(), Some("aws prices of 2025-01-01"));
+        for disk in &production.infrastructure.disks {
+            assert!(disk.encrypted, "{}", disk.name);
+        }
+    }
+
+    #[test]
+    fn backups_go_to_a_bucket_with_the_policy_retention_and_a_partner_region_offsite() {
+        let program = national();
+        let production = program.environment("production").expect("production");
+        let backup = production
+            .infrastructure
+            .cloud
+            .as_ref()
+            .and_then(|it| it.backup.as_ref())
+            .expect("backups");
+        assert_eq!(backup.bucket, "moh-national-production-backups");
+        assert_eq!(backup.bucket_region, "af-south-1");
+        assert_eq!(backup.keep_days(), 35);
+        assert_eq!(backup.every_secs, 24 * 3600);
+        assert_eq!(
+            backup.offsite,
+            Some(OffsiteRegion::Partner("eu-west-1".to_string()))
+        );
+        assert_eq!(
+            backup.replica_bucket,
+            "moh-national-production-offsite-backups"
+        );
+        for name in ["dev", "uat"] {
+            let env = program.environment(name).expect("environment");
+            assert!(
+                env.infrastructure.cloud.is_none(),
+                "{name} is not on a cloud"
+            );
+            assert_eq!(env.sizing.source, SizingSource::Estimate);
+        }
+    }
+
+    #[test]
+    fn a_compose_backup_with_an_offsite_region_puts_the_bucket_there() {
+        let program = lowered(&compose_on_aws(
+            "  backup { every = 12h, keep = 10d, offsite = true, offsite_region = \"eu-central-1\", encrypted = true }",
+            "",
+        ));
+        let env = program.environment("prod").expect("prod");
+        let backup = env
+            .infrastructure
+            .cloud
+            .as_ref()
+            .and_then(|it| it.backup.as_ref())
+            .expect("backups");
+        assert_eq!(backup.bucket_region, "eu-central-1");
+        assert_eq!(
+            backup.offsite,
+            Some(OffsiteRegion::Plan("eu-central-1".to_string()))
+        );
+        // The Compose backup container writes to the same bucket in the same region.
+        match &env.backup.as_ref().expect("the Compose backup").target {
+            crate::ir::BackupTarget::Bucket { region, bucket, .. } => {
+                assert_eq!(
+                    (region.as_str(), bucket.as_str()),
+                    ("eu-central-1", backup.bucket.as_str())
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cht_sync_shares_the_compose_host_and_the_choice_says_so() {
+        let program = lowered(&compose_on_aws(
+            "",
+            "  analytics = cht_sync\n  secrets { postgres = analytics_db }",
+        ));
+        let env = program.environment("prod").expect("prod");
+        let names: Vec<&str> = env
+            .infrastructure
+            .hosts
+            .iter()
+            .map(|it| it.name.as_str())
+            .collect();
+        assert_eq!(names, ["cht-host"]);
+        let cloud = env.infrastructure.cloud.as_ref().expect("cloud");
+        assert_eq!(cloud.machines.len(), 1);
+        let note = cloud
+            .machines
+            .first()
+            .and_then(|it| it.note.as_deref())
+            .unwrap_or_default();
+        assert!(note.contains("CHT Sync runs on this host too"), "{note}");
+        assert!(env
+            .infrastructure
+            .disks
+            .iter()
+            .any(|it| it.volume == "postgres-data"));
+    }
 
     #[test]
     fn partners_are_other_regions_of_the_same_provider() {
