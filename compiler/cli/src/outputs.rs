@@ -70,7 +70,12 @@ pub(crate) fn build(
 }
 
 /// `hostplan graph`: prints the dependency graph of the plan's resources.
-pub(crate) fn graph(plan_path: &Path, env: Option<&str>, format: crate::GraphFormat, io: &mut dyn Io) -> i32 {
+pub(crate) fn graph(
+    plan_path: &Path,
+    env: Option<&str>,
+    format: crate::GraphFormat,
+    io: &mut dyn Io,
+) -> i32 {
     let format = match format {
         crate::GraphFormat::Dot => hostplan_core::graph::Format::Dot,
         crate::GraphFormat::Mermaid => hostplan_core::graph::Format::Mermaid,

@@ -5,8 +5,6 @@
 //! [`report`]. Nothing here reads the syntax tree, the file system or the clock, so the same
 //! program always gives the same files, byte for byte.
 
-#![recursion_limit = "256"]
-
 pub mod compose;
 pub mod doc;
 pub mod hcl;

@@ -417,18 +417,6 @@ impl ResourceGraph {
             .node_indices()
             .map(|it| format!("n{}", it.index()))
             .collect();
-        let id_of = |resource: &Resource| {
-            self.graph
-                .node_indices()
-                .find(|idx| {
-                    self.graph
-                        .node_weight(*idx)
-                        .is_some_and(|it| it.id == resource.id)
-                })
-                .and_then(|idx| ids.get(idx.index()))
-                .cloned()
-                .unwrap_or_default()
-        };
         for (env_idx, (env, target)) in self.environments.iter().enumerate() {
             out.push_str(&format!(
                 "  subgraph env{env_idx}[\"{} ({})\"]\n",
@@ -456,17 +444,17 @@ impl ResourceGraph {
             }
             out.push_str("  end\n");
         }
-        for (from, to, kind) in self.edges() {
-            let arrow = match kind {
+        for edge in self.graph.edge_references() {
+            let arrow = match edge.weight() {
                 EdgeKind::StartsAfter => "-->",
                 EdgeKind::Requests => "==>",
                 _ => "-.->",
             };
             out.push_str(&format!(
-                "  {} {arrow}|{}| {}\n",
-                id_of(from),
-                kind.name(),
-                id_of(to)
+                "  n{} {arrow}|{}| n{}\n",
+                edge.source().index(),
+                edge.weight().name(),
+                edge.target().index()
             ));
         }
         out

@@ -41,6 +41,9 @@ pub fn emit(
     options: &EmitOptions,
     files: &mut Vec<OutputFile>,
 ) {
+    // This environment's files start here; the README lists them without scanning the
+    // files of every environment before it.
+    let first = files.len();
     let prefix = &env.name;
     for file in [ComposeFile::Core, env.couchdb_file()] {
         let note = format!(
@@ -87,6 +90,8 @@ pub fn emit(
         contents: env_file::render(env, HostRole::Cht, options),
     });
     let own: Vec<String> = files
+        .get(first..)
+        .unwrap_or_default()
         .iter()
         .filter_map(|it| {
             it.path
@@ -317,7 +322,7 @@ fn limits(service: &Service, group: Group) -> Map {
 
 /// Docker's memory spelling: `1G` for whole GiB, `512M` otherwise.
 fn memory(mib: u64) -> String {
-    if mib % 1024 == 0 {
+    if mib.checked_rem(1024) == Some(0) {
         format!("{}G", mib / 1024)
     } else {
         format!("{mib}M")

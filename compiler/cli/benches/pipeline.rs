@@ -1,0 +1,267 @@
+//! The whole pipeline, parse to written outputs, on generated plans of 1, 10, 100 and 1,000
+//! environments, and the national example built end to end by the real binary as a separate
+//! process. Prints the median of repeated runs; `BENCHMARKS.md` records the figures.
+//!
+//! Run with `cargo bench -p hostplan-cli --bench pipeline`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hostplan_cli::Io;
+
+/// Discards everything the command line prints.
+struct Quiet {
+    sink: std::io::Sink,
+}
+
+impl Io for Quiet {
+    fn stdout(&mut self) -> &mut dyn std::io::Write {
+        &mut self.sink
+    }
+    fn stderr(&mut self) -> &mut dyn std::io::Write {
+        &mut self.sink
+    }
+}
+
+/// A plan with `n` Compose environments that use every feature the backend writes: ACME
+/// certificates and backups everywhere, a three-node cluster in every third environment,
+/// monitoring and analytics in every fifth.
+fn generated_plan(n: usize) -> String {
+    let mut text = String::from(
+        r#"import "std/cht"
+import "std/policies"
+
+plan "bench" {
+  cht   = "5.2.0"
+  owner = "Benchmark"
+}
+
+population {
+  people    = 1_000_000
+  workflows = 10
+}
+
+users {
+  role chw { count = 5_000, sync = offline }
+}
+
+secret couchdb_admin    = generate(words = 7)
+secret couchdb_secret   = generate(words = 7)
+secret postgres         = generate(words = 7)
+secret grafana_admin    = generate(words = 7)
+
+policy hosted extends policies.production {
+  tls { mode = acme, email = "ops@example.org" }
+  alerting {
+    email = ["ops@example.org"]
+    on    = [downtime(5m), disk_used(80%), cert_expiry(14d), backup_failed]
+  }
+}
+"#,
+    );
+    for idx in 0..n {
+        let nodes = if idx % 3 == 2 { 3 } else { 1 };
+        let extras = if idx % 5 == 4 {
+            "  monitor   = watchdog\n  analytics = cht_sync\n"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "\nenvironment site{idx} {{\n  kind   = production\n  target = compose\n  infra  = onprem {{ nodes = 1, cpu = 8, memory = 16GiB, disk = 500GiB }}\n  domain = \"site{idx}.example.org\"\n  data   = real\n  couchdb {{ nodes = {nodes} }}\n{extras}  policy = hosted\n}}\n"
+        ));
+    }
+    text
+}
+
+/// Parse, check, lower and emit in memory, without writing: the compiler's own work.
+fn in_memory(text: &str, runs: usize) -> Duration {
+    let loader = hostplan_core::MemoryLoader {
+        files: vec![("plan.hplan".to_string(), std::sync::Arc::from(text))],
+    };
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let analysis = hostplan_core::analyze(
+            &loader,
+            "plan.hplan",
+            &mut hostplan_core::modules::ParseCache::default(),
+        )
+        .expect("loads");
+        let (program, _) = hostplan_core::lower::lower(analysis.plan.as_ref().expect("a model"));
+        let files = hostplan_codegen::emit(
+            &program,
+            &hostplan_codegen::EmitOptions {
+                plan_path: "plan.hplan".to_string(),
+            },
+            None,
+        );
+        samples.push(start.elapsed());
+        assert!(!files.is_empty());
+    }
+    median(samples)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn format(duration: Duration) -> String {
+    let micros = duration.as_secs_f64() * 1e6;
+    if micros < 1000.0 {
+        format!("{micros:.0} µs")
+    } else {
+        format!("{:.2} ms", micros / 1000.0)
+    }
+}
+
+/// Runs `hostplan build` in-process `runs` times and returns the median. With `fresh`, every
+/// run writes into a directory that does not exist yet, so every file is written; otherwise
+/// every run after the first finds the output up to date, as CI does when a plan did not change.
+fn in_process(plan: &Path, out: &Path, runs: usize, fresh: bool) -> Duration {
+    let argv: Vec<String> = [
+        "hostplan",
+        "build",
+        &plan.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+    ]
+    .iter()
+    .map(|it| it.to_string())
+    .collect();
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        if fresh {
+            let _ = std::fs::remove_dir_all(out);
+        }
+        let mut io = Quiet {
+            sink: std::io::sink(),
+        };
+        let start = Instant::now();
+        let code = hostplan_cli::run(&argv, &mut io);
+        samples.push(start.elapsed());
+        assert_eq!(code, 0, "the benchmark plan builds");
+    }
+    median(samples)
+}
+
+/// The national example phase by phase, in-process, so the figures say where time goes.
+fn phases(runs: usize) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/national");
+    let loader = hostplan_cli::FsLoader { root: dir };
+    let mut analyze = Vec::new();
+    let mut lower = Vec::new();
+    let mut emit = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let analysis = hostplan_core::analyze(
+            &loader,
+            "plan.hplan",
+            &mut hostplan_core::modules::ParseCache::default(),
+        )
+        .expect("loads");
+        analyze.push(start.elapsed());
+        let start = Instant::now();
+        let (program, _) = hostplan_core::lower::lower(analysis.plan.as_ref().expect("a model"));
+        lower.push(start.elapsed());
+        let start = Instant::now();
+        let files = hostplan_codegen::emit(
+            &program,
+            &hostplan_codegen::EmitOptions {
+                plan_path: "plan.hplan".to_string(),
+            },
+            None,
+        );
+        emit.push(start.elapsed());
+        assert!(!files.is_empty());
+    }
+    println!(
+        "national example by phase, in-process, median of {runs}: parse and check {}, lower {}, emit {}",
+        format(median(analyze)),
+        format(median(lower)),
+        format(median(emit))
+    );
+}
+
+fn main() {
+    phases(200);
+    let temp = tempfile::tempdir().expect("a temporary directory");
+    println!("whole pipeline in-process (parse, check, lower, emit, atomic write), median:");
+    println!(
+        "{:>14} {:>10} {:>16} {:>16} {:>16} {:>16}",
+        "environments", "files", "in memory", "rebuild", "per environment", "fresh directory"
+    );
+    let mut per_env = Vec::new();
+    for (n, runs) in [(1, 200), (10, 60), (100, 15), (1000, 7)] {
+        let dir = temp.path().join(format!("plan{n}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let plan = dir.join("plan.hplan");
+        std::fs::write(&plan, generated_plan(n)).expect("write the plan");
+        let out = temp.path().join(format!("out{n}"));
+        let time = in_process(&plan, &out, runs, false);
+        let files = walkdir::WalkDir::new(&out)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|it| it.file_type().is_file())
+            .count();
+        let fresh = in_process(
+            &plan,
+            &temp.path().join(format!("fresh{n}")),
+            runs.min(15),
+            true,
+        );
+        let each = time / n as u32;
+        per_env.push(each);
+        let compute = in_memory(&generated_plan(n), runs);
+        println!(
+            "{n:>14} {files:>10} {:>16} {:>16} {:>16} {:>16}",
+            format(compute),
+            format(time),
+            format(each),
+            format(fresh)
+        );
+    }
+    if let (Some(first), Some(last)) = (per_env.get(1), per_env.last()) {
+        println!(
+            "rebuild time per environment at 1,000 / at 10: {:.2}",
+            last.as_secs_f64() / first.as_secs_f64().max(1e-12)
+        );
+    }
+
+    let binary = env!("CARGO_BIN_EXE_hostplan");
+    let national = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/national/plan.hplan");
+    let out = temp.path().join("national");
+    let mut samples = Vec::new();
+    let mut fresh_samples = Vec::new();
+    for run in 0..200 {
+        // Every other run starts from an empty directory.
+        let fresh = run % 2 == 1;
+        if fresh {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+        let start = Instant::now();
+        let status = std::process::Command::new(binary)
+            .args([
+                "build",
+                &national.to_string_lossy(),
+                "--out",
+                &out.to_string_lossy(),
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("the hostplan binary runs");
+        let elapsed = start.elapsed();
+        assert!(status.success());
+        if fresh {
+            fresh_samples.push(elapsed);
+        } else {
+            samples.push(elapsed);
+        }
+    }
+    println!(
+        "national example, `hostplan build` as a separate process, median of 100: rebuild {}, fresh directory {}",
+        format(median(samples)),
+        format(median(fresh_samples))
+    );
+}
