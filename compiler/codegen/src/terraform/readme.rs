@@ -1,16 +1,17 @@
 //! `terraform/README.md`: what the module creates, why the machines are the size they are, which
-//! protections it holds, and how to apply it. Human text, so a Handlebars template filled with
-//! data the resource model and the module decide.
+//! protections it holds, and how to apply it.
+//!
+//! Written by code rather than a Handlebars template, as the Compose README is: it is built on
+//! every `hostplan build`, and compiling a template costs about a millisecond per process. Each
+//! section is a small function over the resource model and the module.
 
-use handlebars::Handlebars;
+use std::fmt::Write;
+
 use hostplan_core::ir::{self, AlertCondition, Provider, Target};
-use serde_json::{json, Value};
 
 use crate::hcl::{Body, Expr};
 use crate::terraform::{secret_how, Concern, Ctx, Module};
 use crate::{header, EmitOptions};
-
-const TEMPLATE: &str = include_str!("README.md.hbs");
 
 /// Renders the README; `files` are the `.tf` files written, in order.
 pub(crate) fn render(
@@ -19,32 +20,10 @@ pub(crate) fn render(
     files: &[String],
     options: &EmitOptions,
 ) -> String {
-    let mut handlebars = Handlebars::new();
-    handlebars.set_strict_mode(true);
-    handlebars.register_escape_fn(handlebars::no_escape);
-    match handlebars.render_template(TEMPLATE, &data(ctx, module, files, options)) {
-        Ok(mut text) => {
-            // Handlebars leaves the blank lines of skipped sections; Markdown needs at most one.
-            while text.contains("\n\n\n") {
-                text = text.replace("\n\n\n", "\n\n");
-            }
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text
-        }
-        // The template is part of the binary and tested, so this is a bug in hostplan; say so
-        // in the file rather than write nothing.
-        Err(error) => format!(
-            "{}\nThis README could not be generated ({error}); this is a bug in hostplan.\n",
-            header::html_comment(&options.plan_path)
-        ),
-    }
-}
-
-fn data(ctx: &Ctx<'_>, module: &Module, files: &[String], options: &EmitOptions) -> Value {
     let env = ctx.env;
     let aws = matches!(env.infrastructure.provider, Provider::Aws { .. });
+    let mut out = String::with_capacity(8 * 1024);
+    out.push_str(&header::html_comment(&options.plan_path));
     let (location, platform) = match (&env.infrastructure.provider, env.target) {
         (Provider::Aws { region, .. }, Target::Compose) => {
             (format!("AWS {region}"), "an EC2 host with Docker Compose")
@@ -60,15 +39,55 @@ fn data(ctx: &Ctx<'_>, module: &Module, files: &[String], options: &EmitOptions)
         ),
         _ => (String::new(), ""),
     };
-    let files: Vec<Value> = files
-        .iter()
-        .filter_map(|name| {
-            Concern::ALL
-                .iter()
-                .find(|it| it.file_name() == name)
-                .map(|it| json!({ "name": name, "what": it.about() }))
-        })
-        .collect();
+    let _ = writeln!(
+        out,
+        "# Terraform for `{}`: CHT {} on {platform}\n",
+        env.name, env.release.version
+    );
+    let _ = writeln!(
+        out,
+        "This root module creates the infrastructure environment `{}` of plan `{}` ({}) runs on, in {location}.",
+        env.name, ctx.program.plan.name, ctx.program.plan.owner
+    );
+    out.push_str("Everything in it comes from the plan; secrets come in as Terraform variables at deploy time and are never written in a file.\n\n");
+    files_section(&mut out, files);
+    machines_section(&mut out, ctx);
+    out.push_str("## Protections built in\n\n");
+    for protection in protections(ctx, aws) {
+        let _ = writeln!(out, "- {protection}");
+    }
+    out.push('\n');
+    alerts_section(&mut out, ctx, aws);
+    apply_section(&mut out, ctx, module);
+    operators_section(&mut out, ctx, aws);
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    out.push('\n');
+    out
+}
+
+fn files_section(out: &mut String, files: &[String]) {
+    out.push_str("## Files\n\n| file | what it holds |\n| --- | --- |\n");
+    for name in files {
+        if let Some(concern) = Concern::ALL.iter().find(|it| it.file_name() == name) {
+            let _ = writeln!(out, "| `{name}` | {} |", concern.about());
+        }
+    }
+    out.push('\n');
+}
+
+fn machines_section(out: &mut String, ctx: &Ctx<'_>) {
+    out.push_str("## Machines\n\n");
+    let _ = writeln!(
+        out,
+        "Instance types come from the plan's capacity estimate{}; each choice is explained beside it in `compute.tf`.\n",
+        ctx.cloud
+            .prices
+            .as_ref()
+            .map(|it| format!(" ({it})"))
+            .unwrap_or_default()
+    );
+    out.push_str("| machines | count | type | each needs |\n| --- | --- | --- | --- |\n");
     let order = [
         ir::HostPurpose::ChtHost,
         ir::HostPurpose::Couchdb,
@@ -77,85 +96,132 @@ fn data(ctx: &Ctx<'_>, module: &Module, files: &[String], options: &EmitOptions)
         ir::HostPurpose::ControlPlane,
         ir::HostPurpose::Watchdog,
     ];
-    let machines: Vec<Value> = order
-        .iter()
-        .flat_map(|purpose| ctx.cloud.machines.iter().filter(move |it| it.purpose == *purpose))
-        .map(|machine| {
+    for purpose in order {
+        for machine in ctx.cloud.machines.iter().filter(|it| it.purpose == purpose) {
             let count = ctx.host(&machine.host).map_or(1, |it| it.count);
-            json!({
-                "host": machine.host,
-                "count": count,
-                "instance": machine.instance.as_ref().map_or("chosen by the operator (`variables.tf`)".to_string(), |it| format!("`{}` ({} vCPU, {} GiB)", it.name, it.vcpu, ir::trim_float(it.memory_mib as f64 / 1024.0))),
-                "need": machine.need,
-            })
-        })
-        .collect();
-    let disks: Vec<Value> = if ctx.compose() {
-        ctx.cloud
+            let instance = machine.instance.as_ref().map_or(
+                "chosen by the operator (`variables.tf`)".to_string(),
+                |it| {
+                    format!(
+                        "`{}` ({} vCPU, {} GiB)",
+                        it.name,
+                        it.vcpu,
+                        ir::trim_float(it.memory_mib as f64 / 1024.0)
+                    )
+                },
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {count} | {instance} | {} |",
+                machine.host, machine.need
+            );
+        }
+    }
+    if ctx.compose() {
+        let disks: Vec<String> = ctx
+            .cloud
             .machine(ir::HostPurpose::ChtHost)
             .map(|machine| {
                 ctx.disks_of(&machine.host)
                     .into_iter()
-                    .map(|disk| json!({ "volume": disk.volume, "size": disk.size_gib, "mount": ctx.mount_point(disk) }))
+                    .map(|disk| {
+                        format!(
+                            "- `{}`: {} GiB, encrypted, mounted at `{}`.",
+                            disk.volume,
+                            disk.size_gib,
+                            ctx.mount_point(disk)
+                        )
+                    })
                     .collect()
             })
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let alerts: Vec<Value> = ctx
-        .alerts()
-        .iter()
-        .map(|condition| json!({ "condition": condition.describe(), "how": watched_by(ctx, condition, aws) }))
-        .collect();
-    let secrets: Vec<Value> = env
-        .secrets
-        .iter()
-        .map(|it| json!({ "name": it.slot.name(), "how": format!("the plan's secret `{}`, {}", it.secret, secret_how(it)) }))
-        .collect();
-    let inputs: Vec<Value> = module
+            .unwrap_or_default();
+        if !disks.is_empty() {
+            out.push_str("\nData disks, sized for the plan's horizon:\n\n");
+            for disk in disks {
+                let _ = writeln!(out, "{disk}");
+            }
+        }
+    }
+    out.push('\n');
+}
+
+fn alerts_section(out: &mut String, ctx: &Ctx<'_>, aws: bool) {
+    out.push_str("## Alerts\n\n");
+    if ctx.alerts().is_empty() {
+        out.push_str("The policy names no alerts.\n\n");
+        return;
+    }
+    out.push_str("| the policy's condition | watched by |\n| --- | --- |\n");
+    for condition in ctx.alerts() {
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            condition.describe(),
+            watched_by(ctx, condition, aws)
+        );
+    }
+    out.push('\n');
+}
+
+fn apply_section(out: &mut String, ctx: &Ctx<'_>, module: &Module) {
+    out.push_str("## Apply, step by step\n\n");
+    for step in &module.before_apply {
+        let _ = writeln!(out, "1. {step}");
+    }
+    if !ctx.env.secrets.is_empty() {
+        out.push_str("1. Give the secrets as environment variables of the shell that runs Terraform, never in a `.tfvars` file:\n");
+        for binding in &ctx.env.secrets {
+            let _ = writeln!(
+                out,
+                "   - `TF_VAR_{}`: the plan's secret `{}`, {}.",
+                binding.slot.name(),
+                binding.secret,
+                secret_how(binding)
+            );
+        }
+    }
+    let inputs = module
         .body(Concern::Variables)
         .map(inputs)
         .unwrap_or_default();
-    let operators: Vec<Value> = env
-        .operators
-        .iter()
-        .map(|it| {
-            json!({
-                "name": match &it.email { Some(email) => format!("{} ({email})", it.name), None => it.name.clone() },
-                "role": it.role.name(),
-                "access": access(ctx, it.role, aws),
-            })
-        })
-        .collect();
-    json!({
-        "header": header::html_comment(&options.plan_path).trim_end(),
-        "env": env.name,
-        "version": env.release.version,
-        "platform": platform,
-        "plan": ctx.program.plan.name,
-        "owner": ctx.program.plan.owner,
-        "location": location,
-        "files": files,
-        "prices": ctx.cloud.prices,
-        "machines": machines,
-        "disks": disks,
-        "protections": protections(ctx, aws),
-        "alerts": alerts,
-        "before": module.before_apply,
-        "secrets": secrets,
-        "inputs": inputs,
-        "after": module.after_apply,
-        "operators": operators,
-    })
+    if !inputs.is_empty() {
+        out.push_str("1. Give the other inputs in `terraform.tfvars` (not secret):\n");
+        for (name, what) in inputs {
+            let _ = writeln!(out, "   - `{name}`: {what}");
+        }
+    }
+    out.push_str("1. `terraform init`, then `terraform plan -out plan.tfplan`; read the plan, then `terraform apply plan.tfplan`.\n");
+    for step in &module.after_apply {
+        let _ = writeln!(out, "1. {step}");
+    }
+    out.push('\n');
+}
+
+fn operators_section(out: &mut String, ctx: &Ctx<'_>, aws: bool) {
+    if ctx.env.operators.is_empty() {
+        return;
+    }
+    out.push_str("## Operators\n\n| operator | role | access |\n| --- | --- | --- |\n");
+    for operator in &ctx.env.operators {
+        let name = match &operator.email {
+            Some(email) => format!("{} ({email})", operator.name),
+            None => operator.name.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} |",
+            operator.role.name(),
+            access(ctx, operator.role, aws)
+        );
+    }
 }
 
 /// The non-secret variables, with their descriptions.
-fn inputs(body: &Body) -> Vec<Value> {
+fn inputs(body: &Body) -> Vec<(String, String)> {
     body.blocks("variable")
         .filter(|block| !matches!(block.body.get_attr("sensitive"), Some(Expr::Bool(true))))
         .filter_map(|block| {
-            let name = block.labels.first()?;
+            let name = block.labels.first()?.clone();
             let what = match block.body.get_attr("description") {
                 Some(Expr::Str(text)) => text.clone(),
                 _ => String::new(),
@@ -164,7 +230,7 @@ fn inputs(body: &Body) -> Vec<Value> {
                 Some(Expr::Str(default)) => format!("{what} Default: `{default}`."),
                 _ => what,
             };
-            Some(json!({ "name": name, "what": what }))
+            Some((name, what))
         })
         .collect()
 }
