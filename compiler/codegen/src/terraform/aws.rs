@@ -2444,7 +2444,7 @@ impl Aws<'_, '_> {
         let allowed = [1u64, 2, 3, 4, 6, 8, 12, 24];
         let (create_comment, interval) = if allowed.contains(&hours) {
             (None, Some(hours))
-        } else if hours % 24 == 0 {
+        } else if hours.is_multiple_of(24) {
             (None, None)
         } else {
             let lower = allowed

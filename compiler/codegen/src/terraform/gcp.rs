@@ -1307,7 +1307,7 @@ impl Gcp<'_, '_> {
     fn gke_backup_plan(&mut self, backup: &ir::CloudBackup) {
         let keep = days(backup.keep_secs);
         let hours = backup_hours(backup.every_secs);
-        let cron = if hours >= 24 && hours % 24 == 0 {
+        let cron = if hours >= 24 && hours.is_multiple_of(24) {
             if hours == 24 {
                 "0 2 * * *".to_string()
             } else {
