@@ -32,7 +32,8 @@ const IAP_RANGE: &str = "35.235.240.0/20";
 /// Ubuntu LTS on Compute Engine, from Canonical's image project.
 const UBUNTU_FAMILY: (&str, &str) = ("ubuntu-2404-lts-amd64", "ubuntu-os-cloud");
 
-/// Soft-deleted objects can be kept at most 90 days.
+/// Cloud Storage keeps soft-deleted objects between 7 and 90 days.
+const MIN_SOFT_DELETE_DAYS: i64 = 7;
 const MAX_SOFT_DELETE_DAYS: i64 = 90;
 
 struct Gcp<'c, 'a> {
@@ -986,10 +987,9 @@ impl Gcp<'_, '_> {
                     .attr("master_ipv4_cidr_block", MASTER_CIDR),
             );
         if env.security.admin_from.is_empty() {
-            cluster = cluster.block(
-                Block::new("master_authorized_networks_config")
-                    .note("The policy sets no `admin_from`, so the Kubernetes API is reachable from anywhere (still behind IAM); set `admin_from` to restrict it."),
-            );
+            // Without the block, authorized networks are off; an empty block would shut the
+            // API to every public address.
+            cluster = cluster.note("The policy sets no `admin_from`, so the Kubernetes API is reachable from anywhere (still behind IAM); set `admin_from` to restrict it.");
         } else {
             let mut networks = Block::new("master_authorized_networks_config")
                 .note("Admin access only from the policy's allow-list (`admin_from`).");
@@ -1202,7 +1202,7 @@ impl Gcp<'_, '_> {
             return;
         };
         let keep = days(backup.keep_secs);
-        let soft_delete = keep.min(MAX_SOFT_DELETE_DAYS);
+        let soft_delete = keep.clamp(MIN_SOFT_DELETE_DAYS, MAX_SOFT_DELETE_DAYS);
         let mut bucket = resource("google_storage_bucket", "backups")
             .note(format!("The backup bucket, {}. Never public, versioned, encrypted with this environment's key.", placement.why))
             .attr("name", backup.bucket.as_str())
@@ -1224,6 +1224,8 @@ impl Gcp<'_, '_> {
                 Block::new("soft_delete_policy")
                     .note(if soft_delete < keep {
                         format!("Deleted objects stay recoverable {soft_delete} days, the longest Cloud Storage allows.")
+                    } else if keep < soft_delete {
+                        format!("Deleted objects stay recoverable {soft_delete} days, the shortest Cloud Storage allows.")
                     } else {
                         "Deleted objects stay recoverable as long as backups are kept.".to_string()
                     })
@@ -1239,7 +1241,7 @@ impl Gcp<'_, '_> {
             )
             .block(
                 Block::new("lifecycle_rule")
-                    .block(Block::new("condition").attr("age", 1).attr("with_state", "ANY").attr("matches_prefix", strings([""])))
+                    .block(Block::new("condition").attr("age", 7))
                     .block(Block::new("action").attr("type", "AbortIncompleteMultipartUpload")),
             )
             .block(Block::new("lifecycle").attr("prevent_destroy", true))

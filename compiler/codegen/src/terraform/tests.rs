@@ -230,3 +230,43 @@ fn wraps_comments_at_spaces() {
         "averyveryverylongword\nx"
     );
 }
+
+#[test]
+fn without_an_allow_list_the_clusters_stay_reachable() {
+    // An empty `master_authorized_networks_config` would shut GKE's API to every public
+    // address, so a policy without `admin_from` leaves the block out.
+    let program = program(
+        "gcp { region = \"europe-west1\", project = \"p\" }",
+        "kubernetes(gke)",
+        "",
+    );
+    let compute = hcl::to_string(module(&program).body(Concern::Compute).expect("compute"));
+    assert!(
+        !compute.contains("master_authorized_networks_config"),
+        "{compute}"
+    );
+    let program = program_with_allow_list();
+    let compute = hcl::to_string(module(&program).body(Concern::Compute).expect("compute"));
+    assert!(
+        compute.contains("cidr_block   = \"192.0.2.0/24\""),
+        "{compute}"
+    );
+    let program = program_aws_without_allow_list();
+    let compute = hcl::to_string(module(&program).body(Concern::Compute).expect("compute"));
+    assert!(
+        compute.contains("public_access_cidrs = [\"0.0.0.0/0\"]"),
+        "{compute}"
+    );
+}
+
+fn program_with_allow_list() -> ir::Program {
+    program(
+        "gcp { region = \"europe-west1\", project = \"p\" }",
+        "kubernetes(gke)",
+        "  admin_from = [\"192.0.2.0/24\"]",
+    )
+}
+
+fn program_aws_without_allow_list() -> ir::Program {
+    program("aws { region = \"eu-west-1\" }", "kubernetes(eks)", "")
+}
