@@ -55,7 +55,9 @@ fn emit_text(text: &str) -> (hostplan_core::ir::Program, Vec<OutputFile>) {
     emit_with(&loader, "plan.hplan")
 }
 
-/// A plan with one environment on a cloud; `policy` and `environment` are the blocks' bodies.
+/// A plan with one production environment on a cloud, and a staging environment on a laptop
+/// beside it (the hosting guide wants one); `policy` and `environment` are the production
+/// blocks' bodies, `extra` more top-level declarations.
 fn cloud_plan(policy: &str, environment: &str, extra: &str) -> String {
     format!(
         r#"import "std/cht"
@@ -72,7 +74,10 @@ secret couchdb_admin = env("CHT_ADMIN_PASSWORD")
 secret couchdb_secret = generate(words = 7)
 secret grafana_password = file("/etc/cht/grafana")
 secret analytics_db = generate(length = 32)
+secret staging_admin = generate(words = 7)
+secret staging_secret = generate(words = 7)
 policy hosted extends policies.production {{
+  update_window = "Sun 01:00-05:00"
 {policy}
 }}
 environment prod {{
@@ -80,8 +85,19 @@ environment prod {{
   data = real
   domain = "cht.terra.example.org"
   policy = hosted
+  allow R0120 {{ reason = "the app purges reports older than a year" }}
 {environment}
 }}
+environment staging {{
+  kind = staging
+  target = compose
+  infra = local
+  domain = "localhost"
+  data = synthetic
+  policy = policies.development
+  secrets {{ couchdb_admin = staging_admin, couchdb_secret = staging_secret }}
+}}
+operator root {{ role = admin, access = [prod] }}
 {extra}
 "#
     )
@@ -108,7 +124,7 @@ fn variant_plans() -> Vec<(&'static str, String)> {
             "aws-compose-managed",
             cloud_plan(
                 &format!("  tls {{ mode = managed }}\n  backup {{ every = 24h, keep = 40d, offsite = true, encrypted = true }}\n{alerting}"),
-                "  target = compose\n  infra = aws { region = \"us-east-1\", zones = 3 }",
+                "  target = compose\n  infra = aws { region = \"us-east-1\", zones = 3 }\n  allow R0109 { reason = \"the Terraform module puts a load balancer with a managed certificate in front of the host\" }",
                 "",
             ),
         ),
@@ -116,7 +132,7 @@ fn variant_plans() -> Vec<(&'static str, String)> {
             "gcp-africa",
             cloud_plan(
                 &format!("  backup {{ every = 48h, keep = 120d, offsite = true, encrypted = true }}\n{alerting}"),
-                "  target = kubernetes(gke)\n  couchdb { nodes = 3 }\n  infra = gcp { region = \"africa-south1\", project = \"terra-prod\" }",
+                "  target = kubernetes(gke)\n  couchdb { nodes = 3 }\n  infra = gcp { region = \"africa-south1\", project = \"terra-prod\" }\n  allow R0104 { reason = \"tests a schedule of several days\" }",
                 "operator ada { role = admin, access = [prod], email = \"ada@terra.example.org\" }\noperator bo { role = viewer, access = [prod] }",
             ),
         ),
@@ -124,7 +140,7 @@ fn variant_plans() -> Vec<(&'static str, String)> {
             "gcp-compose-managed",
             cloud_plan(
                 &format!("  tls {{ mode = managed }}\n  backup {{ every = 8h, keep = 14d, offsite = false, encrypted = true }}\n{alerting}"),
-                "  target = compose\n  infra = gcp { region = \"us-central1\", project = \"terra-staging\" }",
+                "  target = compose\n  infra = gcp { region = \"us-central1\", project = \"terra-staging\" }\n  allow R0109 { reason = \"the Terraform module puts a load balancer with a managed certificate in front of the host\" }\n  allow R0102 { reason = \"tests a bucket without an offsite copy\" }",
                 "operator bo { role = deployer, access = [prod], email = \"bo@terra.example.org\" }",
             ),
         ),
@@ -1006,7 +1022,7 @@ fn instance_types_come_from_the_estimate_with_the_reason_beside_them() {
 #[test]
 fn an_estimate_beyond_the_catalogue_asks_the_operator_for_the_instance_type() {
     let text = cloud_plan(
-        "  alerting { email = [\"ops@terra.example.org\"] }",
+        "  alerting { email = [\"ops@terra.example.org\"] }\n  admin_from = [\"198.51.100.0/24\"]",
         "  target = kubernetes(eks)\n  infra = aws { region = \"us-east-1\" }",
         "",
     )

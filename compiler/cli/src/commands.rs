@@ -5,10 +5,11 @@ use std::path::Path;
 
 use hostplan_core::modules::ParseCache;
 use hostplan_core::Analysis;
-use hostplan_diagnostics::{render, Diagnostic, Sources};
+use hostplan_diagnostics::render::{self, sarif, Artifacts};
+use hostplan_diagnostics::{Diagnostic, FileId, Severity, Sources};
 
 use crate::fs::{split_plan_path, FsLoader};
-use crate::{exit, DiagnosticFormat, Io};
+use crate::{exit, Deny, DiagnosticArgs, DiagnosticFormat, Io};
 
 /// Analyses a plan, printing an I/O error and returning `Err(exit code)` when the entry file
 /// cannot be read.
@@ -36,6 +37,66 @@ pub(crate) fn print_diagnostics(
     format: DiagnosticFormat,
     io: &mut dyn Io,
 ) {
+    print(
+        diagnostics,
+        &[],
+        sources,
+        &Artifacts::default(),
+        format,
+        None,
+        io,
+    );
+}
+
+/// Prints an analysis's diagnostics as `args` asks, with `--deny warnings` applied, and
+/// returns whether any is an error. Allowed findings are kept in the machine formats that
+/// can say so (JSON's `suppressed`, SARIF's suppressions).
+pub(crate) fn report(
+    analysis: &Analysis,
+    plan: &Path,
+    args: &DiagnosticArgs,
+    policy: Option<serde_json::Value>,
+    io: &mut dyn Io,
+) -> bool {
+    let diagnostics = deny(&analysis.diagnostics, &args.deny);
+    let embedded: Vec<FileId> = analysis
+        .workspace
+        .modules
+        .iter()
+        .filter(|it| it.is_std)
+        .map(|it| it.file)
+        .collect();
+    let base = plan_base(plan);
+    let artifacts = Artifacts {
+        base: &base,
+        embedded: &embedded,
+    };
+    let suppressed: Vec<&hostplan_core::rules::Suppressed> = analysis
+        .rules
+        .iter()
+        .flat_map(|it| &it.suppressed)
+        .collect();
+    print(
+        &diagnostics,
+        &suppressed,
+        &analysis.workspace.sources,
+        &artifacts,
+        args.format,
+        policy,
+        io,
+    );
+    diagnostics.iter().any(Diagnostic::is_error)
+}
+
+fn print(
+    diagnostics: &[Diagnostic],
+    suppressed: &[&hostplan_core::rules::Suppressed],
+    sources: &Sources,
+    artifacts: &Artifacts<'_>,
+    format: DiagnosticFormat,
+    policy: Option<serde_json::Value>,
+    io: &mut dyn Io,
+) {
     match format {
         DiagnosticFormat::Human => {
             let color = io.color();
@@ -46,34 +107,142 @@ pub(crate) fn print_diagnostics(
             }
         }
         DiagnosticFormat::Json => {
-            let value = render::json(diagnostics, sources);
+            let mut value = render::json(diagnostics, sources);
+            let allowed: Vec<Diagnostic> =
+                suppressed.iter().map(|it| it.diagnostic.clone()).collect();
+            let mut items = match render::json(&allowed, sources)
+                .get_mut("diagnostics")
+                .map(serde_json::Value::take)
+            {
+                Some(serde_json::Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            for (item, it) in items.iter_mut().zip(suppressed) {
+                if let serde_json::Value::Object(item) = item {
+                    item.insert("environment".into(), serde_json::json!(it.environment));
+                    item.insert("reason".into(), serde_json::json!(it.reason));
+                }
+            }
+            if let serde_json::Value::Object(object) = &mut value {
+                object.insert("suppressed".into(), serde_json::Value::Array(items));
+                if let Some(policy) = policy {
+                    object.insert("policy".into(), policy);
+                }
+            }
             let text = serde_json::to_string_pretty(&value).unwrap_or_default();
             let _ = writeln!(io.stdout(), "{text}");
+        }
+        DiagnosticFormat::Sarif => {
+            let allowed: Vec<sarif::Suppressed<'_>> = suppressed
+                .iter()
+                .map(|it| sarif::Suppressed {
+                    diagnostic: &it.diagnostic,
+                    justification: it.reason.as_deref(),
+                })
+                .collect();
+            let tool = sarif::Tool {
+                name: "hostplan",
+                version: env!("CARGO_PKG_VERSION"),
+            };
+            let value = sarif::render(diagnostics, &allowed, sources, artifacts, &tool);
+            let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+            let _ = writeln!(io.stdout(), "{text}");
+        }
+        DiagnosticFormat::Github => {
+            let text = render::github::render(diagnostics, sources, artifacts);
+            let _ = io.stdout().write_all(text.as_bytes());
         }
     }
 }
 
-pub(crate) fn check(plan: &Path, format: DiagnosticFormat, io: &mut dyn Io) -> i32 {
+/// Applies `--deny warnings`: warnings become errors, and say why.
+fn deny(diagnostics: &[Diagnostic], deny: &[Deny]) -> Vec<Diagnostic> {
+    let mut out = diagnostics.to_vec();
+    if deny.contains(&Deny::Warnings) {
+        for diagnostic in &mut out {
+            if diagnostic.severity == Severity::Warning {
+                diagnostic.severity = Severity::Error;
+                diagnostic
+                    .notes
+                    .push("an error because of `--deny warnings`".to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The plan's directory as machine formats should name it: relative to the current
+/// directory, with `/`, and empty for the current directory itself.
+fn plan_base(plan: &Path) -> String {
+    let dir = plan.parent().unwrap_or(Path::new(""));
+    let relative = if dir.is_absolute() {
+        match std::env::current_dir() {
+            Ok(cwd) => dir
+                .strip_prefix(&cwd)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| dir.to_path_buf()),
+            Err(_) => dir.to_path_buf(),
+        }
+    } else {
+        dir.to_path_buf()
+    };
+    relative
+        .components()
+        .map(|it| it.as_os_str().to_string_lossy().into_owned())
+        .filter(|it| it != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub(crate) fn check(
+    plan: &Path,
+    args: &DiagnosticArgs,
+    explain_policy: bool,
+    io: &mut dyn Io,
+) -> i32 {
+    if explain_policy && matches!(args.format, DiagnosticFormat::Sarif) {
+        let _ = writeln!(io.stderr(), "error: `--explain-policy` prints text or, with `--format json`, JSON; it cannot be part of a SARIF log");
+        return exit::USAGE;
+    }
     let analysis = match analyze(plan, io) {
         Ok(it) => it,
         Err(code) => return code,
     };
-    print_diagnostics(
-        &analysis.diagnostics,
-        &analysis.workspace.sources,
-        format,
-        io,
-    );
-    if analysis.has_errors() {
+    let views = match (&analysis.plan, &analysis.rules) {
+        (Some(model), Some(rules)) if explain_policy => {
+            Some(hostplan_core::rules::report::policy_views(model, rules))
+        }
+        _ => None,
+    };
+    let sources = &analysis.workspace.sources;
+    let policy_json = match (&views, args.format) {
+        (Some(views), DiagnosticFormat::Json) => Some(crate::policy::json(views, sources)),
+        _ => None,
+    };
+    if let (Some(views), DiagnosticFormat::Human | DiagnosticFormat::Github) = (&views, args.format)
+    {
+        let _ = io
+            .stdout()
+            .write_all(crate::policy::text(views, sources).as_bytes());
+    }
+    if explain_policy && views.is_none() {
+        let _ = writeln!(
+            io.stderr(),
+            "note: the plan has no model to explain: fix the errors below first"
+        );
+    }
+    let has_errors = report(&analysis, plan, args, policy_json, io);
+    if has_errors {
         return exit::PLAN_ERRORS;
     }
-    if format == DiagnosticFormat::Human {
+    if args.format == DiagnosticFormat::Human {
         if let Some(plan) = &analysis.plan {
+            let count = plan.environments.len();
             let _ = writeln!(
                 io.stderr(),
-                "ok: plan `{}` with {} environments",
+                "ok: plan `{}` with {count} environment{}",
                 plan.name,
-                plan.environments.len()
+                if count == 1 { "" } else { "s" }
             );
         }
     }
@@ -124,7 +293,11 @@ pub(crate) fn suppressions(
                 .map(|allow| hostplan_codegen::report::Suppression {
                     environment: env.name.clone(),
                     code: allow.code.clone(),
-                    reason: allow.reason.clone(),
+                    // An `allow` without a reason is warning W0002; the report says so plainly.
+                    reason: allow
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "no reason given".to_string()),
                 })
         })
         .collect()
@@ -244,5 +417,17 @@ fn capitalize(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// Runs the language server on the process's stdin and stdout; the server writes nothing
+/// else to stdout, so this command writes only to stderr.
+pub(crate) fn lsp(io: &mut dyn Io) -> i32 {
+    match hostplan_lsp::run_stdio() {
+        Ok(()) => exit::OK,
+        Err(error) => {
+            let _ = writeln!(io.stderr(), "error: the language server stopped: {error}");
+            exit::USAGE
+        }
     }
 }

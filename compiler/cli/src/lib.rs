@@ -8,10 +8,11 @@ mod build;
 mod commands;
 mod fs;
 mod outputs;
+mod policy;
 
 use std::io::Write;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use fs::FsLoader;
 
@@ -82,17 +83,28 @@ pub enum DiagnosticFormat {
     Human,
     /// One JSON document (see docs/diagnostics-json.md).
     Json,
+    /// A SARIF 2.1.0 log, for code-scanning services.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...,line=...::`), shown as annotations.
+    Github,
 }
 
-/// How `hostplan graph` prints the graph.
+/// What `--deny` turns into errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum GraphFormat {
-    /// Graphviz DOT.
-    Dot,
-    /// A Mermaid flowchart.
-    Mermaid,
-    /// Nodes, edges, creation order and cycles as JSON.
-    Json,
+pub enum Deny {
+    /// Every warning, as CI usually wants.
+    Warnings,
+}
+
+/// How a command reports diagnostics: shared by every command that analyses a plan.
+#[derive(Args, Clone, Debug)]
+pub struct DiagnosticArgs {
+    /// How to print diagnostics: `human` on stderr, the others on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiagnosticFormat,
+    /// Report warnings as errors and fail on them (`--deny warnings`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Vec<Deny>,
 }
 
 /// The formats of the estimate report.
@@ -106,15 +118,29 @@ pub enum EstimateFormat {
     Html,
 }
 
+/// How `hostplan graph` prints the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Nodes, edges, creation order and cycles as JSON.
+    Json,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Check a plan and report its diagnostics.
     Check {
         /// The plan file.
         plan: std::path::PathBuf,
-        /// How to print diagnostics.
-        #[arg(long, value_enum, default_value = "human")]
-        format: DiagnosticFormat,
+        #[command(flatten)]
+        diagnostics: DiagnosticArgs,
+        /// Also print, per environment, the effective policy after `extends` and the
+        /// hosting-guide rules each part satisfies (text, or JSON with `--format json`).
+        #[arg(long)]
+        explain_policy: bool,
     },
     /// Format plan files in the canonical layout.
     Fmt {
@@ -123,6 +149,14 @@ pub enum Command {
         /// Do not write; exit with 1 if any file is not formatted.
         #[arg(long)]
         check: bool,
+    },
+    /// Estimate a plan's capacity and cost, per environment and over its horizon.
+    Estimate {
+        /// The plan file.
+        plan: std::path::PathBuf,
+        /// The report's format; `html` is one self-contained page with SVG charts.
+        #[arg(long, value_enum, default_value = "text")]
+        format: EstimateFormat,
     },
     /// Write every environment's outputs (Compose files, settings, READMEs) into a directory.
     Build {
@@ -149,18 +183,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "dot")]
         format: GraphFormat,
     },
-    /// Estimate a plan's capacity and cost, per environment and over its horizon.
-    Estimate {
-        /// The plan file.
-        plan: std::path::PathBuf,
-        /// The report's format; `html` is one self-contained page with SVG charts.
-        #[arg(long, value_enum, default_value = "text")]
-        format: EstimateFormat,
-    },
     /// Explain a diagnostic code, or list all codes.
     Explain {
         /// A code (`E2103`) or name (`unknown-field`); lists every code when omitted.
         code: Option<String>,
+    },
+    /// Run the language server over stdin and stdout, for editors.
+    Lsp {
+        /// Talk over stdin and stdout: the only transport, accepted because editor clients
+        /// (VS Code's among them) pass it.
+        #[arg(long)]
+        stdio: bool,
     },
 }
 
@@ -185,11 +218,21 @@ pub fn run(args: &[String], io: &mut dyn Io) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { plan, format } => commands::check(&plan, format, io),
+        Command::Check {
+            plan,
+            diagnostics,
+            explain_policy,
+        } => commands::check(&plan, &diagnostics, explain_policy, io),
         Command::Fmt { path, check } => commands::fmt(&path, check, io),
-        Command::Build { plan, out, env, format } => outputs::build(&plan, &out, env.as_deref(), format, io),
-        Command::Graph { plan, env, format } => outputs::graph(&plan, env.as_deref(), format, io),
         Command::Estimate { plan, format } => commands::estimate(&plan, format, io),
+        Command::Build {
+            plan,
+            out,
+            env,
+            format,
+        } => outputs::build(&plan, &out, env.as_deref(), format, io),
+        Command::Graph { plan, env, format } => outputs::graph(&plan, env.as_deref(), format, io),
         Command::Explain { code } => commands::explain(code.as_deref(), io),
+        Command::Lsp { stdio: _ } => commands::lsp(io),
     }
 }

@@ -1,9 +1,10 @@
-//! The backends: they read the resource model ([`hostplan_core::ir`]) and print output files.
+//! The backends: they read the resource model ([`hostplan_core::ir`]) and the estimate, and
+//! print output files.
 //!
-//! Every backend builds typed trees ([`doc`]) and hands them to a deterministic printer
-//! ([`yaml`]); human text (READMEs) goes through Handlebars templates, and human reports live in
-//! [`report`]. Nothing here reads the syntax tree, the file system or the clock, so the same
-//! program always gives the same files, byte for byte.
+//! Machine formats are printed from typed trees ([`doc`]) by deterministic printers
+//! ([`yaml`], [`hcl`]); human reports live in [`report`]. Nothing here reads the syntax tree,
+//! the file system or the clock, so the same program always gives the same files, byte for
+//! byte.
 
 pub mod compose;
 pub mod doc;

@@ -127,6 +127,17 @@ pub struct SiteIndex {
     pub blocks: Vec<(Span, Span, &'static BlockSchema)>,
     /// Every import path and the module it loads.
     pub imports: Vec<(Span, ModuleId)>,
+    /// Every enumeration value and constructor name written as a value, with its schema
+    /// entry, so that hover can document `acme` or `kubernetes`.
+    pub values: Vec<ValueSite>,
+}
+
+/// A named value as written in a plan: an enumeration value or a constructor.
+#[derive(Clone, Copy, Debug)]
+pub struct ValueSite {
+    pub span: Span,
+    pub name: &'static str,
+    pub doc: &'static str,
 }
 
 /// The result of checking a workspace.
@@ -927,6 +938,11 @@ impl Ctx<'_> {
                 Expr::Path(path) if path.segments.len() == 1 => {
                     let name = path.text();
                     if let Some(value) = values.iter().find(|it| it.name == name) {
+                        self.out.sites.values.push(ValueSite {
+                            span,
+                            name: value.name,
+                            doc: value.doc,
+                        });
                         return ValueKind::Enum(value.name);
                     }
                     self.unknown_variant(&name, values.iter().map(|it| it.name), span);
@@ -1053,6 +1069,11 @@ impl Ctx<'_> {
             );
             return ValueKind::Error;
         };
+        self.out.sites.values.push(ValueSite {
+            span: self.span(callee.range),
+            name: ctor.name,
+            doc: ctor.doc,
+        });
         let usage = ty_usage(ctor);
         match (&ctor.args, args, body) {
             (CtorArgs::None, None, None) => ValueKind::Ctor {
@@ -1474,28 +1495,7 @@ fn ty_accepts_name(ty: &Ty, name: &str) -> bool {
 }
 
 fn ty_usage(ctor: &schema::Ctor) -> String {
-    match &ctor.args {
-        CtorArgs::None => format!("`{}`", ctor.name),
-        CtorArgs::Positional(params) => format!(
-            "`{}({})`",
-            ctor.name,
-            params
-                .iter()
-                .map(|it| it.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        CtorArgs::Named(params) => format!(
-            "`{}({})`",
-            ctor.name,
-            params
-                .iter()
-                .map(|it| format!("{} = ...", it.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        CtorArgs::Body(_) => format!("`{} {{ ... }}`", ctor.name),
-    }
+    format!("`{}`", ctor.usage())
 }
 
 fn describe_expr(expr: &Expr) -> String {

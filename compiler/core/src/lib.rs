@@ -15,6 +15,7 @@ pub mod modules;
 pub mod plan_estimate;
 pub mod provision;
 pub mod reference;
+pub mod rules;
 pub mod schema;
 mod suggest;
 
@@ -31,6 +32,8 @@ pub struct Analysis {
     pub plan: Option<model::Plan>,
     /// The capacity and cost estimate of the model, when there is one.
     pub estimate: Option<estimate::output::PlanEstimate>,
+    /// The hosting-guide rules' verdict, when there is a model to check.
+    pub rules: Option<rules::RuleReport>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -53,16 +56,26 @@ pub fn analyze(
     let mut model_diagnostics = Vec::new();
     let plan = model::build(&workspace, &checked, &mut model_diagnostics);
     diagnostics.append(&mut model_diagnostics);
+    let std_files: Vec<hostplan_diagnostics::FileId> = workspace
+        .modules
+        .iter()
+        .filter(|it| it.is_std)
+        .map(|it| it.file)
+        .collect();
+    let estimate = plan.as_ref().map(plan_estimate::estimate_plan);
+    let rules = plan
+        .as_ref()
+        .map(|plan| rules::run(plan, estimate.as_ref(), &std_files, &mut diagnostics));
     report_unused(&workspace, &checked, &mut diagnostics);
     hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
     // A model built from a plan with errors is kept for the editor; the command line hands
     // it to backends only when `has_errors` is false.
-    let estimate = plan.as_ref().map(plan_estimate::estimate_plan);
     Ok(Analysis {
         workspace,
         checked,
         plan,
         estimate,
+        rules,
         diagnostics,
     })
 }

@@ -1650,7 +1650,10 @@ impl<'a> EnvCtx<'a> {
                 .iter()
                 .map(|it| ir::Suppression {
                     code: it.code.clone(),
-                    reason: it.reason.clone(),
+                    reason: it
+                        .reason
+                        .clone()
+                        .unwrap_or_else(|| "no reason given".to_string()),
                 })
                 .collect(),
             infrastructure,

@@ -258,6 +258,8 @@ pub struct Backup {
     pub offsite: bool,
     pub offsite_region: Option<String>,
     pub encrypted: bool,
+    /// An existing place backups go to, when the plan names one.
+    pub location: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -389,7 +391,9 @@ pub struct SecretBinding {
 #[derive(Clone, Debug)]
 pub struct Allow {
     pub code: String,
-    pub reason: String,
+    /// The written reason; `None` when the block gives none, which the rules report.
+    pub reason: Option<String>,
+    /// `allow CODE`, the head of the block.
     pub span: Span,
 }
 
@@ -409,12 +413,16 @@ pub struct Environment {
     pub scale: f64,
     pub couchdb_nodes: u64,
     pub couchdb_disk: Option<u64>,
+    /// An existing CouchDB data volume, when the plan names one.
+    pub couchdb_volume: Option<String>,
     pub monitor_watchdog: bool,
     pub analytics_cht_sync: bool,
     pub policy: Policy,
     pub secrets: Vec<SecretBinding>,
     pub namespace: String,
     pub allows: Vec<Allow>,
+    /// Whether the rules hold this environment to the next stricter level.
+    pub strict: bool,
     /// Where each field was set, after `extends`.
     pub spans: BTreeMap<String, Span>,
 }
@@ -481,6 +489,7 @@ pub fn build(
         checked,
         diagnostics,
         effective: BTreeMap::new(),
+        policies: BTreeMap::new(),
     };
     let mut missing = Vec::new();
     for kind in ["plan", "population", "users"] {
@@ -631,8 +640,12 @@ struct Ctx<'a> {
     workspace: &'a Workspace,
     checked: &'a Checked,
     diagnostics: &'a mut Vec<Diagnostic>,
-    /// Effective records of policies and environments after `extends`, by declaration.
-    effective: BTreeMap<DeclId, Record>,
+    /// Effective records of policies and environments after `extends`, by declaration,
+    /// shared so that a parent extended by hundreds of children is merged once.
+    effective: BTreeMap<DeclId, std::sync::Arc<Record>>,
+    /// Policies already built; every environment of a policy reuses it, and its diagnostics
+    /// are reported once.
+    policies: BTreeMap<DeclId, Option<Policy>>,
 }
 
 impl Ctx<'_> {
@@ -916,19 +929,20 @@ impl Ctx<'_> {
     }
 
     /// The record of a declaration with its `extends` chain applied.
-    fn effective(&mut self, id: DeclId) -> Option<Record> {
+    fn effective(&mut self, id: DeclId) -> Option<std::sync::Arc<Record>> {
         if let Some(record) = self.effective.get(&id) {
             return Some(record.clone());
         }
         let decl = self.checked.decl(id)?;
-        let own = decl.record.clone()?;
+        let own = decl.record.as_ref()?;
         let merged = match decl.extends {
             Some((parent, _)) => match self.effective(parent) {
-                Some(parent_record) => merge(&parent_record, &own),
-                None => own,
+                Some(parent_record) => merge(&parent_record, own),
+                None => own.clone(),
             },
-            None => own,
+            None => own.clone(),
         };
+        let merged = std::sync::Arc::new(merged);
         self.effective.insert(id, merged.clone());
         Some(merged)
     }
@@ -950,6 +964,15 @@ impl Ctx<'_> {
     }
 
     fn policy(&mut self, id: DeclId) -> Option<Policy> {
+        if let Some(policy) = self.policies.get(&id) {
+            return policy.clone();
+        }
+        let policy = self.build_policy(id);
+        self.policies.insert(id, policy.clone());
+        policy
+    }
+
+    fn build_policy(&mut self, id: DeclId) -> Option<Policy> {
         let record = self.effective(id)?;
         let decl = self.checked.decl(id)?;
         if self.is_user(decl.module) {
@@ -989,6 +1012,7 @@ impl Ctx<'_> {
             offsite: boolean(backup, "offsite").unwrap_or(false),
             offsite_region: string(backup, "offsite_region"),
             encrypted: boolean(backup, "encrypted").unwrap_or(false),
+            location: string(backup, "location"),
         });
         if let Some(block) = record.block("backup") {
             let every = duration(block, "every");
@@ -1180,7 +1204,7 @@ impl Ctx<'_> {
                     );
                     return None;
                 }
-                Some(Allow { code, reason: string(allow, "reason").unwrap_or_default(), span: allow.head })
+                Some(Allow { code, reason: string(allow, "reason"), span: allow.head })
             })
             .collect();
         let mut spans = BTreeMap::new();
@@ -1202,12 +1226,14 @@ impl Ctx<'_> {
             scale: scale.clamp(0.0, 1.0),
             couchdb_nodes,
             couchdb_disk: couchdb.and_then(|it| size(it, "disk")).map(|it| it as u64),
+            couchdb_volume: couchdb.and_then(|it| string(it, "volume")),
             monitor_watchdog: enum_value(&record, "monitor") == Some("watchdog"),
             analytics_cht_sync: enum_value(&record, "analytics") == Some("cht_sync"),
             policy,
             secrets: bindings,
             namespace,
             allows,
+            strict: boolean(&record, "strict").unwrap_or(false),
             spans,
         })
     }

@@ -91,7 +91,7 @@ pub struct ParseCache {
 
 impl ParseCache {
     fn parse(&mut self, path: &str, text: &Arc<str>, file: FileId) -> (Arc<File>, Vec<Diagnostic>) {
-        if let Some((cached_text, ast, diagnostics)) = self.entries.get(path) {
+        if let Some((cached_text, ast, diagnostics)) = self.entries.get_mut(path) {
             if cached_text == text {
                 let diagnostics = diagnostics.iter().cloned().map(|mut it| {
                     retarget(&mut it, file);
@@ -99,6 +99,14 @@ impl ParseCache {
                 });
                 return (ast.clone(), diagnostics.collect());
             }
+            // An edited file: only the entries the edit touched are parsed again. The tree is
+            // updated in place when the cache is its only owner, and copied first otherwise.
+            for diagnostic in diagnostics.iter_mut() {
+                retarget(diagnostic, file);
+            }
+            hostplan_syntax::reparse(file, cached_text, Arc::make_mut(ast), diagnostics, text);
+            *cached_text = text.clone();
+            return (ast.clone(), diagnostics.clone());
         }
         let Parse {
             file: ast,

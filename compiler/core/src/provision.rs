@@ -325,8 +325,12 @@ users {{ role chw {{ count = 200 }} }}
 secret couchdb_admin = generate(words = 7)
 secret couchdb_secret = generate(words = 7)
 secret analytics_db = generate(words = 7)
+secret staging_admin = generate(words = 7)
+secret staging_secret = generate(words = 7)
 policy hosted extends policies.production {{
   alerting {{ email = ["ops@example.org"] }}
+  admin_from = ["198.51.100.0/24"]
+  update_window = "Sun 01:00-05:00"
 {policy}
 }}
 environment prod {{
@@ -338,6 +342,16 @@ environment prod {{
   policy = hosted
 {extra}
 }}
+environment staging {{
+  kind = staging
+  target = compose
+  infra = local
+  domain = "localhost"
+  data = synthetic
+  policy = policies.development
+  secrets {{ couchdb_admin = staging_admin, couchdb_secret = staging_secret }}
+}}
+operator root {{ role = admin, access = [prod] }}
 "#
         )
     }

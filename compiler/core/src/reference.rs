@@ -154,28 +154,7 @@ fn write_values(out: &mut String, ty: &Ty) {
 fn write_ctors(out: &mut String, ty: &Ty) {
     let Ty::Ctor(ctors) = ty else { return };
     for ctor in ctors.iter() {
-        let form = match &ctor.args {
-            CtorArgs::None => ctor.name.to_string(),
-            CtorArgs::Positional(params) => format!(
-                "{}({})",
-                ctor.name,
-                params
-                    .iter()
-                    .map(|it| it.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            CtorArgs::Named(params) => format!(
-                "{}({})",
-                ctor.name,
-                params
-                    .iter()
-                    .map(|it| format!("{} = ...", it.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            CtorArgs::Body(body) => format!("{} {{ ... }}", body.kind),
-        };
+        let form = ctor.usage();
         let _ = writeln!(out, "- `{form}`: {}", ctor.doc);
         match &ctor.args {
             CtorArgs::Positional(params) | CtorArgs::Named(params) => {

@@ -108,6 +108,31 @@ pub struct Ctor {
     pub args: CtorArgs,
 }
 
+impl Ctor {
+    /// How the constructor is written, such as `generate(words = ..., length = ...)`.
+    pub fn usage(&self) -> String {
+        let params = |params: &[Param], named: bool| {
+            params
+                .iter()
+                .map(|it| {
+                    if named {
+                        format!("{} = ...", it.name)
+                    } else {
+                        it.name.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &self.args {
+            CtorArgs::None => self.name.to_string(),
+            CtorArgs::Positional(list) => format!("{}({})", self.name, params(list, false)),
+            CtorArgs::Named(list) => format!("{}({})", self.name, params(list, true)),
+            CtorArgs::Body(_) => format!("{} {{ ... }}", self.name),
+        }
+    }
+}
+
 /// The type of a field.
 #[derive(Debug)]
 pub enum Ty {
@@ -149,19 +174,7 @@ impl Ty {
             Ty::List(item) => format!("list of {}", item.describe()),
             Ty::Ctor(ctors) => ctors
                 .iter()
-                .map(|ctor| match &ctor.args {
-                    CtorArgs::None => format!("`{}`", ctor.name),
-                    CtorArgs::Positional(params) | CtorArgs::Named(params) => format!(
-                        "`{}({})`",
-                        ctor.name,
-                        params
-                            .iter()
-                            .map(|it| it.name)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    CtorArgs::Body(_) => format!("`{} {{ ... }}`", ctor.name),
-                })
+                .map(|ctor| format!("`{}`", ctor.usage()))
                 .collect::<Vec<_>>()
                 .join(" | "),
         }
@@ -488,6 +501,13 @@ static BACKUP: BlockSchema = BlockSchema {
             required: false,
             default: Some("false"),
             doc: "Whether backups are encrypted.",
+        },
+        FieldSchema {
+            name: "location",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: Some("a new location per environment"),
+            doc: "An existing place backups are written to, such as `s3://moh-backups/production` or `borg@backup.example.org:cht`. No two environments may use the same one.",
         },
     ],
     blocks: &[],
@@ -857,6 +877,13 @@ static COUCHDB: BlockSchema = BlockSchema {
             default: None,
             doc: "The data volume per node; by default the capacity estimate sizes it.",
         },
+        FieldSchema {
+            name: "volume",
+            ty: Ty::Str(StrFormat::Any),
+            required: false,
+            default: Some("a new volume per environment"),
+            doc: "An existing CouchDB data volume to use: a host directory (Compose), an EBS volume id, a GCE disk name or a k3s host path. No two environments may use the same one.",
+        },
     ],
     blocks: &[],
     open: None,
@@ -883,12 +910,14 @@ static ALLOW: BlockSchema = BlockSchema {
     label: LabelRule::Ident,
     extends: false,
     decl: None,
+    // The reason is optional in the schema so that a missing one is a warning (W0002) from the
+    // rules engine instead of a hard error: the plan still builds, but the gap is reported.
     fields: &[FieldSchema {
         name: "reason",
         ty: Ty::Str(StrFormat::Any),
-        required: true,
+        required: false,
         default: None,
-        doc: "Why the rule does not apply; shown in reports and READMEs.",
+        doc: "Why the rule does not apply here; shown in diagnostics, the estimate report and the environment's README. Leaving it out is a warning.",
     }],
     blocks: &[],
     open: None,
@@ -971,6 +1000,13 @@ static ENVIRONMENT: BlockSchema = BlockSchema {
             required: false,
             default: Some("the environment's name"),
             doc: "The Kubernetes namespace.",
+        },
+        FieldSchema {
+            name: "strict",
+            ty: Ty::Bool,
+            required: false,
+            default: Some("false"),
+            doc: "Holds the environment to the next stricter level of the hosting-guide rules: silent findings of a development environment become warnings, warnings of a test or staging environment become errors.",
         },
     ],
     blocks: &[&COUCHDB, &SECRETS, &ALLOW],

@@ -40,7 +40,13 @@ environment prod extends base {{ kind = production, target = kubernetes(k3s), do
 "
     );
     let analysis = plan(&text);
-    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    // The environments' weak policies are hosting-guide findings (R codes), not model errors.
+    let model_errors: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .filter(|it| it.is_error() && !it.code.code.starts_with('R'))
+        .collect();
+    assert!(model_errors.is_empty(), "{model_errors:?}");
     let model = analysis.plan.expect("a model");
     let child = model
         .policies

@@ -445,6 +445,528 @@ couchdb { nodes = 3 }
 
 ## How to fix
 Provide enough nodes, or change the topology."#;
+    R0101 = "R0101", "missing-backup", "an environment keeps no backups",
+r#"## What it means
+The environment's policy has no `backup` block, so nothing copies the CouchDB data and the credentials that decrypt it (`COUCHDB_SECRET`, the admin password, the uuid). When the disk fails, the data is gone.
+CHT's backup guide asks for the CouchDB data directory and the `.env` to be copied on a schedule, and for restores to be tested.
+
+Hosting guide question: Backups: "What happens to the CHT data if there's a hard drive failure?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy thin {
+  tls { mode = acme }
+}
+environment production {
+  kind   = production
+  policy = thin
+  ...
+}
+```
+
+## How to fix
+Add a `backup` block to the policy, or use a preset that has one (`policies.baseline`, `policies.production`):
+
+```hplan
+policy thin {
+  tls    { mode = acme }
+  backup { every = 24h, keep = 35d, offsite = true, encrypted = true }
+}
+```"#;
+    R0102 = "R0102", "onsite-only-backup", "every backup copy is on the same site as the data",
+r#"## What it means
+The policy's backups have `offsite = false`: they sit in the same building, region or account as the data they protect, so a flood, a fire or a lost account destroys both together.
+CHT's backup guide follows the 3-2-1 rule: at least one copy elsewhere.
+
+Hosting guide question: Disaster Recovery: "What happens if there is a flood at the facility and on-site active and backup data are destroyed?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy hardened {
+  backup { every = 24h, keep = 35d }   # offsite defaults to false
+}
+```
+
+## How to fix
+Set `offsite = true` in the `backup` block (with `offsite_region` to name another cloud region), or send backups to a `location` on another site:
+
+```hplan
+backup { every = 24h, keep = 35d, offsite = true, offsite_region = "eu-west-1" }
+```"#;
+    R0103 = "R0103", "unencrypted-backup", "backups are not encrypted",
+r#"## What it means
+The policy's backups have `encrypted = false`. A backup holds all patient data and the `.env` with the CouchDB admin password and secret; whoever reads an unencrypted copy, wherever it travels, reads everything.
+CHT's backup guide encrypts its borg repository (`repokey-blake2`).
+
+Hosting guide question: Disaster Recovery: "What happens if there is a flood at the facility and on-site active and backup data are destroyed?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+backup { every = 24h, keep = 35d, offsite = true }   # encrypted defaults to false
+```
+
+## How to fix
+Set `encrypted = true` in the `backup` block, and keep the key outside the backup."#;
+    R0104 = "R0104", "sparse-backup-schedule", "backups are taken too rarely or kept too briefly",
+r#"## What it means
+Backups run less often than once a day (`every` longer than 24h), so a failure can lose more than a day of field work, or they are kept less than seven days (`keep` shorter than 7d), so a problem noticed after a weekend or a holiday can no longer be undone.
+CHT's own example backs up every 4 hours and keeps ten days plus weekly and monthly copies.
+
+Hosting guide question: Backups: "What happens to the CHT data if there's a hard drive failure?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+backup { every = 7d, keep = 3d }
+```
+
+## How to fix
+Back up at least daily and keep at least a week; production presets keep 35 days:
+
+```hplan
+backup { every = 24h, keep = 35d }
+```"#;
+    R0105 = "R0105", "missing-alert-channel", "nobody receives the environment's alerts",
+r#"## What it means
+The policy has no `alerting` block, or one without an `email` or `webhook` channel: alerts may be raised, but nobody hears them. Deployments have run for days degraded or down until users complained.
+The standard presets list alert conditions but leave the channel to the plan, because it names the deployment's own people.
+
+Hosting guide question: Alerting: "How will alerts be sent in the case of downtime or degraded service?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy hardened extends policies.production {
+  # no alerting channel added
+}
+```
+
+## How to fix
+Add a channel to the policy's `alerting` block; the conditions of the preset are kept, because nested blocks merge field by field:
+
+```hplan
+alerting { email = ["ops@moh.example.org"] }
+```"#;
+    R0106 = "R0106", "missing-alert-condition", "alerts do not cover downtime, a filling disk, certificate expiry or failed backups",
+r#"## What it means
+The policy's `alerting { on = [...] }` lacks one of the conditions the hosting guide's questions need, or sets it too loosely: `downtime` (at most 30 minutes), `disk_used` (at most 90%; upgrades can need five times the CouchDB data size, so disks must be watched early), `cert_expiry` (at least 7 days ahead) and, when the policy takes backups, `backup_failed`.
+CHT Watchdog ships no disk or certificate alert, so these must be stated.
+
+Hosting guide question: Alerting: "How will alerts be sent in the case of downtime or degraded service?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+alerting {
+  email = ["ops@moh.example.org"]
+  on    = [downtime(5m)]
+}
+```
+
+## How to fix
+List every condition; remember that lists replace the parent's on `extends`:
+
+```hplan
+alerting {
+  email = ["ops@moh.example.org"]
+  on    = [downtime(5m), disk_used(80%), cert_expiry(14d), backup_failed]
+}
+```"#;
+    R0107 = "R0107", "manual-restart", "services do not restart on their own",
+r#"## What it means
+The policy sets `restart = on_failure` or `restart = never`. After a power failure or a reboot, Docker starts again only containers whose policy is `always` or `unless_stopped`; with the others, CHT stays down until someone starts it by hand.
+CHT's own Compose files use `restart: always` for every service.
+
+Hosting guide question: Power failures and unplanned restarts: "Will the server cleanly restart such that the CHT resumes service correctly?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy lab {
+  restart = on_failure
+}
+```
+
+## How to fix
+Use `restart = always` (CHT's default) or `restart = unless_stopped`."#;
+    R0108 = "R0108", "boot-start-disabled", "the container runtime does not start when the host boots",
+r#"## What it means
+The policy sets `start_on_boot = false`, so after a power failure the host comes back without Docker or k3s running, and no restart policy can help. The CHT documentation leaves this step to the operator, and it is easy to miss.
+Managed Kubernetes (EKS, GKE, AKS) starts its nodes' runtime itself, so the rule applies only to Compose hosts and self-managed clusters.
+
+Hosting guide question: Power failures and unplanned restarts: "Will the server cleanly restart such that the CHT resumes service correctly?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy lab {
+  start_on_boot = false
+}
+```
+
+## How to fix
+Set `start_on_boot = true`; the environment's README then lists the command that enables the runtime at boot (for example `systemctl enable docker`)."#;
+    R0109 = "R0109", "manual-certificate-renewal", "TLS certificates are not renewed automatically",
+r#"## What it means
+Certificates expire, and an expired certificate makes the instance unreachable from every phone. The policy's certificates are renewed by hand: there is no `tls` block, the mode is `own_cert`, the mode is `managed` on a target whose platform manages no certificates (only EKS, GKE and AKS load balancers do), or `renew_before` leaves less than 7 days to notice a failed renewal.
+
+Hosting guide question: Updates: "By definition TLS certificates expire and software needs to be updated - how will the deployment get these updates on a regular basis?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy hardened {
+  tls { mode = own_cert }
+}
+```
+
+## How to fix
+Use `mode = acme` (Let's Encrypt, renewed by certbot) or, on EKS, GKE or AKS, `mode = managed`, and renew at least a week ahead:
+
+```hplan
+tls { mode = acme, renew_before = 30d }
+```"#;
+    R0110 = "R0110", "self-signed-certificate", "a self-signed certificate outside development",
+r#"## What it means
+The policy uses `mode = self_signed`, CHT's default certificate. Android phones and browsers refuse it, so the app cannot sync, and users learn to click through certificate warnings. It is meant for a developer's machine only.
+
+Hosting guide question: Updates: "By definition TLS certificates expire and software needs to be updated - how will the deployment get these updates on a regular basis?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+environment uat {
+  kind   = test
+  policy = policies.development   # self-signed
+  ...
+}
+```
+
+## How to fix
+Use `mode = acme` or `mode = managed`, for example through `policies.baseline`."#;
+    R0111 = "R0111", "unencrypted-disk", "disks holding CouchDB data are not encrypted",
+r#"## What it means
+The policy does not set `encryption = at_rest`. Whoever takes the server, the disk or a snapshot reads every patient record. Medic's policy for patient health information requires full-disk encryption wherever it is stored.
+
+Hosting guide question: Security: "While the TLS certificate will protect data on the LAN, is the server hard drive encrypted in the event of property theft?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy hardened {
+  encryption = none
+}
+```
+
+## How to fix
+Set `encryption = at_rest`: cloud volumes are created encrypted, and the README of an on-premises environment says how to encrypt its disks."#;
+    R0112 = "R0112", "real-data-weak-policy", "an environment with real patient data has a policy weaker than production's",
+r#"## What it means
+The environment holds `data = real` but is not a production environment, and its policy fails checks that production must pass (backups, offsite and encrypted copies, alerting channel, certificates, encryption at rest). Real patient data needs production's protection wherever it is.
+In a production environment the individual rules already report each shortfall as an error, so this rule covers the other kinds; it skips the checks the environment allows.
+
+Hosting guide question: Privacy: "The CHT inherently carries sensitive patient medical information in the database. Are there sufficient measures in place to protect this sensitive data?"
+
+Severity: an error in every kind of environment, because real patient data needs the same protection wherever it is.
+
+## Example
+```hplan
+environment staging {
+  kind   = staging
+  data   = real
+  policy = policies.baseline   # no offsite backup, no encryption at rest
+  ...
+}
+```
+
+## How to fix
+Give the environment a production-grade policy (`policies.production` or one that extends it), or hold `anonymized` data instead."#;
+    R0113 = "R0113", "real-data-outside-production", "a non-production environment holds real patient data",
+r#"## What it means
+Development, test and staging environments should hold `synthetic` or `anonymized` data. Copies of production data in them are seen by more people, kept longer and protected less; Medic's own practice is to clone production only into encrypted, short-lived copies and delete them afterwards.
+
+Hosting guide question: Privacy: "The CHT inherently carries sensitive patient medical information in the database. Are there sufficient measures in place to protect this sensitive data?"
+
+Severity: an error in every kind of environment, because real patient data needs the same protection wherever it is.
+
+## Example
+```hplan
+environment uat {
+  kind = test
+  data = real
+  ...
+}
+```
+
+## How to fix
+Use `data = anonymized` or `data = synthetic`. If a staging environment must rehearse an upgrade on a copy of production, allow the rule there with the reason and how the copy is deleted, and give it a production-grade policy (rule R0112 still holds):
+
+```hplan
+allow R0113 { reason = "upgrade rehearsal on an encrypted clone, deleted within 7 days" }
+```"#;
+    R0114 = "R0114", "shared-secret", "two environments share a secret",
+r#"## What it means
+Two environments use the same credential: the same plan secret read from an environment variable, a file or an external store, or two secrets read from the same place. Whoever has the test or development password then also has production's, and rotating it in one environment breaks the other.
+Secrets from `generate(...)` are generated separately for each environment, so binding one in several environments shares no value and is not reported.
+
+Hosting guide question: Segregation of environments: "Failure to properly segregate development, test, and production environments may result in loss of availability, confidentiality, and integrity of data."
+
+Severity: that of the stricter of the two environments (an error when either is production, a warning when either is test or staging, silent between development environments unless one sets `strict = true`). An `allow` in either environment suppresses it.
+
+## Example
+```hplan
+secret couchdb_admin = env("CHT_COUCHDB_PASSWORD")
+environment dev { ... }          # uses couchdb_admin by name
+environment production { ... }   # and so does production
+```
+
+## How to fix
+Declare one secret per environment and bind it in the environment's `secrets` block:
+
+```hplan
+secret dev_admin = generate(words = 7)
+environment dev {
+  secrets { couchdb_admin = dev_admin }
+}
+```"#;
+    R0115 = "R0115", "shared-data-volume", "two environments use the same CouchDB data volume",
+r#"## What it means
+Two environments name the same `couchdb { volume = ... }`: both would write into one CouchDB data directory or disk, so test traffic corrupts or reads production's data.
+
+Hosting guide question: Segregation of environments: "Failure to properly segregate development, test, and production environments may result in loss of availability, confidentiality, and integrity of data."
+
+Severity: that of the stricter of the two environments (an error when either is production, a warning when either is test or staging, silent between development environments unless one sets `strict = true`). An `allow` in either environment suppresses it.
+
+## Example
+```hplan
+environment production { couchdb { volume = "vol-0a1b2c3d" } ... }
+environment staging    { couchdb { volume = "vol-0a1b2c3d" } ... }
+```
+
+## How to fix
+Give each environment its own volume; to rehearse on production data, restore a snapshot into a new volume."#;
+    R0116 = "R0116", "shared-namespace", "two Kubernetes environments use the same namespace",
+r#"## What it means
+CHT's Kubernetes objects have fixed names (`cht-api`, `couchdb-claim0`, ...), so two environments deployed into the same namespace overwrite each other's deployments, secrets and volume claims.
+
+Hosting guide question: Segregation of environments: "Failure to properly segregate development, test, and production environments may result in loss of availability, confidentiality, and integrity of data."
+
+Severity: that of the stricter of the two environments (an error when either is production, a warning when either is test or staging, silent between development environments unless one sets `strict = true`). An `allow` in either environment suppresses it.
+
+## Example
+```hplan
+environment uat        { target = kubernetes(k3s), namespace = "cht" ... }
+environment production { target = kubernetes(k3s), namespace = "cht" ... }
+```
+
+## How to fix
+Leave `namespace` unset (it defaults to the environment's name) or give each environment its own."#;
+    R0117 = "R0117", "shared-domain", "two environments use the same domain",
+r#"## What it means
+Two environments answer at the same host name: phones configured for one sync with the other, certificates collide, and test data reaches production users.
+
+Hosting guide question: Segregation of environments: "Failure to properly segregate development, test, and production environments may result in loss of availability, confidentiality, and integrity of data."
+
+Severity: that of the stricter of the two environments (an error when either is production, a warning when either is test or staging, silent between development environments unless one sets `strict = true`). An `allow` in either environment suppresses it.
+
+## Example
+```hplan
+environment uat        { domain = "cht.moh.example.org" ... }
+environment production { domain = "cht.moh.example.org" ... }
+```
+
+## How to fix
+Give each environment its own host name, such as `uat.cht.moh.example.org`."#;
+    R0118 = "R0118", "shared-backup-location", "two environments write backups to the same place",
+r#"## What it means
+Two environments name the same `backup { location = ... }`: their backups mix, retention of one prunes the other's copies, and a restore may bring back the wrong environment's data.
+
+Hosting guide question: Segregation of environments: "Failure to properly segregate development, test, and production environments may result in loss of availability, confidentiality, and integrity of data."
+
+Severity: that of the stricter of the two environments (an error when either is production, a warning when either is test or staging, silent between development environments unless one sets `strict = true`). An `allow` in either environment suppresses it.
+
+## Example
+```hplan
+backup { every = 24h, keep = 35d, location = "s3://moh-backups" }   # in two environments' policies
+```
+
+## How to fix
+Give each environment its own location, for example a prefix per environment (`s3://moh-backups/production`)."#;
+    R0119 = "R0119", "undersized-storage", "provisioned storage does not cover projected growth with upgrade headroom",
+r#"## What it means
+The disk the plan provisions for CouchDB (`couchdb { disk = ... }`, or the disk of each `onprem` node) is smaller than the data projected at the end of the planning horizon plus the free space upgrades need: CHT upgrades re-index views and can need five times the CouchDB data size.
+The projection follows CHT's hosting cost calculator: documents from the population, workflows and users, grown by the population's yearly growth over the horizon, scaled by the environment's share of users, at 186,089 documents per GB, plus five times that for upgrades (and a 50 GB root volume on on-premises nodes). Without an explicit disk, the estimate sizes the volume and the rule has nothing to check.
+
+Hosting guide question: Scale: "What happens when the hardware deployed needs to be upgraded to increase capacity?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+plan "moh" { horizon = 5y ... }
+environment production {
+  couchdb { disk = 100GiB }
+  ...
+}
+```
+
+## How to fix
+Provision at least the size the message names, or shorten the horizon if the plan will be revisited sooner."#;
+    R0120 = "R0120", "replication-limit-exceeded", "offline users would replicate more documents than CHT supports",
+r#"## What it means
+CHT recommends that each offline user replicates at most about 10,000 documents; above it replication fails and the server slows down for everyone (Watchdog's "Users Over Replication Limit"). Projected over the planning horizon, the plan's documents divided among its offline users exceed that.
+The projection counts every contact and report of the horizon, as CHT's calculator does; deployments stay under the limit by purging old reports or narrowing `replication_depth`, which the plan cannot see.
+
+Hosting guide question: Scale: "What happens when the hardware deployed needs to be upgraded to increase capacity?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+population { people = 2_400_000, workflows = 12 }
+users { role chw { count = 1_000, sync = offline } }
+```
+
+## How to fix
+Add offline users so each serves fewer people, plan purging in the CHT app configuration, or allow the rule with the purge rule as the reason:
+
+```hplan
+allow R0120 { reason = "reports older than 12 months are purged from devices" }
+```"#;
+    R0121 = "R0121", "unrestricted-admin-access", "admin endpoints are reachable from anywhere",
+r#"## What it means
+The policy's `admin_from` is empty, so the admin app, Fauxton (`/_utils/`) and the CouchDB admin API are reachable from the whole internet, protected only by the admin password.
+
+Hosting guide question: Privacy: "The CHT inherently carries sensitive patient medical information in the database. Are there sufficient measures in place to protect this sensitive data?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy hardened extends policies.production {
+  # no admin_from
+}
+```
+
+## How to fix
+List the networks admins work from:
+
+```hplan
+admin_from = ["196.201.0.0/16"]
+```"#;
+    R0122 = "R0122", "public-port", "a service publishes a port other than 80 and 443",
+r#"## What it means
+Only nginx should be reachable from outside, on ports 80 and 443. A service of the release layout publishes another port to the host, which exposes CouchDB, the API or a tool directly, without TLS or the admin allow-list.
+The standard catalogue publishes only nginx's two ports; this rule guards catalogues a plan declares itself.
+
+Hosting guide question: Privacy: "The CHT inherently carries sensitive patient medical information in the database. Are there sufficient measures in place to protect this sensitive data?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+service couchdb {
+  ...
+  ports = ["5984:5984"]
+}
+```
+
+## How to fix
+Remove the published port and reach the service through nginx, or over an SSH tunnel for administration."#;
+    R0123 = "R0123", "colocated-watchdog", "CHT Watchdog would run on the host it watches",
+r#"## What it means
+The environment uses `monitor = watchdog`, but its infrastructure has only one host (`infra = local`, or `onprem { nodes = 1 }`), so Watchdog would run beside the instance it watches. When that host fails, the monitoring fails with it and no alert is sent. CHT's documentation requires Watchdog on a separate server.
+
+Hosting guide question: Alerting: "How will alerts be sent in the case of downtime or degraded service?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+environment production {
+  infra   = onprem { nodes = 1, cpu = 8, memory = 16GiB, disk = 500GiB }
+  monitor = watchdog
+  ...
+}
+```
+
+## How to fix
+Provide a second host (`onprem { nodes = 2, ... }`) or run the environment on a cloud, where Watchdog gets its own machine."#;
+    R0124 = "R0124", "missing-test-environment", "a production environment has no test or staging environment beside it",
+r#"## What it means
+The plan has a production environment but no `test` or `staging` one, so configuration changes and CHT upgrades reach real users untried. The hosting guide asks for development, UAT and production environments so that the application is tested and server components are upgraded first where nothing is at stake.
+
+Hosting guide question: Segregation of environments: "Failure to properly segregate development, test, and production environments may result in loss of availability, confidentiality, and integrity of data."
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+environment production { kind = production ... }
+# no environment with kind = test or staging
+```
+
+## How to fix
+Add a test or staging environment, for example one serving a small share of users with anonymized data:
+
+```hplan
+environment uat {
+  kind  = test
+  data  = anonymized
+  scale = 5%
+  ...
+}
+```"#;
+    R0125 = "R0125", "unattended-environment", "no operator may act on the environment",
+r#"## What it means
+No `operator` with the `admin` or `deployer` role lists the environment in `access`, so when it goes down nobody is named to restore it, and no credentials or cluster roles are generated for anyone.
+
+Hosting guide question: Support: "Support in case of downtime by setting up various lines of support."
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+operator amina { role = viewer, access = [production] }
+```
+
+## How to fix
+Give at least one operator the `admin` or `deployer` role on the environment."#;
+    R0126 = "R0126", "unscheduled-updates", "the policy sets no window for updates",
+r#"## What it means
+The policy has no `update_window`, so nobody has agreed when CHT and host updates may run. Upgrades then wait until something breaks, or run in working hours while health workers sync; large CHT upgrades can take hours of re-indexing.
+
+Hosting guide question: Updates: "By definition TLS certificates expire and software needs to be updated - how will the deployment get these updates on a regular basis?"
+
+Severity: an error in a production environment, a warning in test and staging, silent in development unless the environment sets `strict = true` (which also turns test and staging warnings into errors).
+
+## Example
+```hplan
+policy hardened extends policies.production {
+  # no update_window
+}
+```
+
+## How to fix
+State when updates may run, in the deployment's time zone:
+
+```hplan
+update_window = "Sun 02:00-04:00"
+```"#;
     E3001 = "E3001", "unknown-dependency", "a catalogue service waits for a service its release does not have",
 r#"## What it means
 A `service` of a release layout lists in `depends_on` a service that is in neither `cht-core.yml` nor the CouchDB file it is deployed with.
@@ -485,4 +1007,35 @@ secret old_admin = env("OLD")
 
 ## How to fix
 Remove it, or use it where it was meant to be used."#;
+    W0002 = "W0002", "unexplained-allow", "an `allow` gives no reason",
+r#"## What it means
+An environment allows a hosting-guide rule without a `reason`. The reason is what reviewers, auditors and the next operator read in the estimate report and the environment's README; without it nobody can tell whether the exception still holds.
+The rule stays suppressed, so the plan still builds.
+
+## Example
+```hplan
+environment uat {
+  allow R0102 {}
+}
+```
+
+## How to fix
+Say why the rule does not apply, and until when:
+
+```hplan
+allow R0102 { reason = "UAT data is re-imported from anonymized exports; nothing to recover" }
+```"#;
+    W0003 = "W0003", "unused-allow", "an `allow` suppresses nothing",
+r#"## What it means
+An environment allows a hosting-guide rule that does not fire there, so the `allow` has no effect. It is often left over after the plan was fixed, or names the wrong rule; a stale exception would silently hide the rule if the plan regressed.
+
+## Example
+```hplan
+environment production {
+  allow R0102 { reason = "offsite copy pending" }   # but backups are already offsite
+}
+```
+
+## How to fix
+Remove the `allow`, or name the rule that actually fires."#;
 }

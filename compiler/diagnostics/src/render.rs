@@ -2,7 +2,14 @@
 //!
 //! `human` uses codespan-reporting, like Gleam, Typst, Taplo and Nickel. `json` is the
 //! documented machine format (see `docs/diagnostics-json.md`), versioned by
-//! [`JSON_FORMAT_VERSION`].
+//! [`JSON_FORMAT_VERSION`]. [`sarif`] writes SARIF 2.1.0 for code-scanning tools and
+//! [`github`] writes GitHub Actions workflow commands.
+
+pub mod github;
+mod paths;
+pub mod sarif;
+
+pub use paths::Artifacts;
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term;

@@ -8,9 +8,11 @@ pub mod ast;
 mod format;
 mod lexer;
 mod parser;
+mod reparse;
 #[cfg(test)]
 mod tests;
 
 pub use format::format;
 pub use lexer::{lex, Token, TokenKind};
 pub use parser::{parse, Parse};
+pub use reparse::{reparse, Reparse};

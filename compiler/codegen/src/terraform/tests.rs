@@ -25,8 +25,11 @@ users {{ role chw {{ count = 150 }} }}
 secret couchdb_admin = generate(words = 7)
 secret couchdb_secret = generate(words = 7)
 secret grafana_admin = generate(words = 7)
+secret staging_admin = generate(words = 7)
+secret staging_secret = generate(words = 7)
 policy hosted extends policies.production {{
   alerting {{ email = ["ops@example.org"] }}
+  update_window = "Sun 01:00-05:00"
 {policy}
 }}
 environment prod {{
@@ -37,7 +40,19 @@ environment prod {{
   data = real
   policy = hosted
   monitor = watchdog
+  allow R0109 {{ reason = "the module puts a load balancer with a managed certificate in front" }}
+  allow R0121 {{ reason = "tests a policy without an allow-list" }}
 }}
+environment staging {{
+  kind = staging
+  target = compose
+  infra = local
+  domain = "localhost"
+  data = synthetic
+  policy = policies.development
+  secrets {{ couchdb_admin = staging_admin, couchdb_secret = staging_secret }}
+}}
+operator root {{ role = admin, access = [prod] }}
 "#
     );
     let loader = MemoryLoader {

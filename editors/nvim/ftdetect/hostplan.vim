@@ -1,0 +1,2 @@
+" Hostplan plans: `.hplan` files.
+autocmd BufRead,BufNewFile *.hplan setfiletype hostplan
