@@ -37,7 +37,7 @@ fn build(analysis: Analysis, plan_path: &str) -> Build {
     assert!(!analysis.has_errors(), "{:#?}", analysis.diagnostics);
     let plan = analysis.plan.expect("a plan model");
     let estimate = analysis.estimate.expect("an estimate");
-    let (program, diagnostics) = hostplan_core::sizing::lower_with_estimate(&plan, &estimate);
+    let (program, diagnostics) = hostplan_core::provision::lower(&plan, Some(&estimate));
     assert!(diagnostics.is_empty(), "{diagnostics:#?}");
     let files = hostplan_codegen::emit(
         &program,

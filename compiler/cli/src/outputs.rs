@@ -36,7 +36,10 @@ pub(crate) fn build(
     let options = hostplan_codegen::EmitOptions {
         plan_path: plan_display_path(plan_path, out),
     };
-    let files = hostplan_codegen::emit(&program, &options, env);
+    let mut files = hostplan_codegen::emit(&program, &options, env);
+    if env.is_none() {
+        files.extend(estimate_files(&analysis, &options.plan_path));
+    }
     let outputs: Vec<crate::build::Output> = files
         .into_iter()
         .map(|it| crate::build::Output {
@@ -120,11 +123,7 @@ fn lowered(
         .plan
         .as_ref()
         .filter(|_| !analysis.has_errors())
-        .map(|plan| match &analysis.estimate {
-            // Backends size containers, volumes and hosts from the capacity estimate.
-            Some(estimate) => hostplan_core::sizing::lower_with_estimate(plan, estimate),
-            None => hostplan_core::lower::lower(plan),
-        });
+        .map(|plan| hostplan_core::provision::lower(plan, analysis.estimate.as_ref()));
     if let Some((_, lower_diagnostics)) = &lowered {
         diagnostics.extend(lower_diagnostics.iter().cloned());
         hostplan_diagnostics::sort_and_dedup(&mut diagnostics);
@@ -235,4 +234,43 @@ fn plan_display_path(plan: &Path, out: &Path) -> String {
             .map(|it| it.as_os_str().to_string_lossy().into_owned()),
     );
     parts.join("/")
+}
+
+/// The estimate of the whole plan as `estimate.json`, `estimate.md` and `estimate.html`, at the
+/// top of the output directory. A build of one environment leaves them as they are.
+fn estimate_files(analysis: &Analysis, plan_path: &str) -> Vec<hostplan_codegen::OutputFile> {
+    let (Some(model), Some(estimate)) = (&analysis.plan, &analysis.estimate) else {
+        return Vec::new();
+    };
+    let input = hostplan_codegen::report::ReportInput {
+        estimate,
+        suppressions: crate::commands::suppressions(model),
+    };
+    let header = hostplan_codegen::header::html_comment(plan_path);
+    let mut json = hostplan_codegen::report::json::value(&input);
+    if let serde_json::Value::Object(map) = &mut json {
+        map.insert(
+            "generated".to_string(),
+            serde_json::Value::String(hostplan_codegen::header::text(plan_path)),
+        );
+    }
+    let mut json_text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    json_text.push('\n');
+    vec![
+        hostplan_codegen::OutputFile {
+            path: "estimate.json".to_string(),
+            contents: json_text,
+        },
+        hostplan_codegen::OutputFile {
+            path: "estimate.md".to_string(),
+            contents: format!(
+                "{header}{}",
+                hostplan_codegen::report::markdown::render(&input)
+            ),
+        },
+        hostplan_codegen::OutputFile {
+            path: "estimate.html".to_string(),
+            contents: format!("{header}{}", hostplan_codegen::report::html::render(&input)),
+        },
+    ]
 }

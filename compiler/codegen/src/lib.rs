@@ -12,6 +12,7 @@ pub mod hcl;
 pub mod header;
 pub mod kubernetes;
 pub mod report;
+pub mod terraform;
 pub mod yaml;
 
 use hostplan_core::ir;
@@ -39,6 +40,8 @@ pub fn emit(program: &ir::Program, options: &EmitOptions, only: Option<&str>) ->
         if only.is_some_and(|it| it != env.name) {
             continue;
         }
+        // Terraform first, so that the environment's README can list its files.
+        terraform::emit(program, env, options, &mut files);
         match env.target {
             ir::Target::Compose => compose::emit(program, env, options, &mut files),
             ir::Target::Kubernetes(_) => kubernetes::emit(program, env, options, &mut files),

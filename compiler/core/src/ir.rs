@@ -911,6 +911,114 @@ pub struct Infrastructure {
     pub provider: Provider,
     pub hosts: Vec<Host>,
     pub disks: Vec<Disk>,
+    /// What the cloud must provide beyond hosts and disks, on `aws` and `gcp` only; filled by
+    /// [`crate::provision`], which reads the estimate and the plan's policy.
+    pub cloud: Option<Cloud>,
+}
+
+/// The facts a cloud backend (Terraform) needs beyond the hosts and disks: the instance type of
+/// every host, and where the backups go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cloud {
+    /// One per host of [`Infrastructure::hosts`], in the same order.
+    pub machines: Vec<Machine>,
+    /// The backup storage, when the policy asks for backups.
+    pub backup: Option<CloudBackup>,
+    /// The price table the instance types were chosen from, as "aws prices of 2025-01-01".
+    pub prices: Option<String>,
+}
+
+impl Cloud {
+    pub fn machine(&self, purpose: HostPurpose) -> Option<&Machine> {
+        self.machines.iter().find(|it| it.purpose == purpose)
+    }
+}
+
+/// What a host or group of nodes is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HostPurpose {
+    /// The one Docker Compose host running CHT.
+    ChtHost,
+    /// Kubernetes nodes reserved for CouchDB (and Nouveau), one per CouchDB node.
+    Couchdb,
+    /// Kubernetes nodes for API, Sentinel and HAProxy.
+    Services,
+    /// The control plane of a self-managed cluster.
+    ControlPlane,
+    /// CHT Sync: couch2pg, dbt and PostgreSQL.
+    ChtSync,
+    /// CHT Watchdog, on its own host.
+    Watchdog,
+}
+
+/// The instance type chosen for a host, from the capacity estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Machine {
+    /// The host of [`Infrastructure::hosts`] it is for.
+    pub host: String,
+    pub purpose: HostPurpose,
+    /// `None` when no instance type of the price table is large enough.
+    pub instance: Option<InstanceType>,
+    /// What each node needs, as "32.46 vCPU / 70.33 GiB".
+    pub need: String,
+    /// A sentence for the reader when the host does more than the estimate sized it for.
+    pub note: Option<String>,
+}
+
+/// A provider's instance type and why the estimate chose it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceType {
+    pub name: String,
+    pub vcpu: u32,
+    pub memory_mib: u64,
+    /// One sentence from the estimate: what it covers and what the next smaller type lacks.
+    pub reason: String,
+}
+
+/// Where the backups of a cloud environment go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudBackup {
+    /// Seconds between two backups.
+    pub every_secs: u64,
+    /// Seconds each backup is kept.
+    pub keep_secs: u64,
+    pub encrypted: bool,
+    /// The backup bucket, named as the Compose backup container expects it.
+    pub bucket: String,
+    /// The region the bucket is in: the environment's, or the offsite region when the Compose
+    /// backup container writes straight there.
+    pub bucket_region: String,
+    /// Where the offsite copy goes, when the policy asks for one.
+    pub offsite: Option<OffsiteRegion>,
+    /// The bucket the offsite copy is replicated into, when the bucket itself is not offsite.
+    pub replica_bucket: String,
+}
+
+impl CloudBackup {
+    /// Seconds rounded up to whole days, for lifecycle rules and snapshot retention.
+    pub fn keep_days(&self) -> u64 {
+        self.keep_secs.div_ceil(86_400).max(1)
+    }
+}
+
+/// The region of the offsite copy of the backups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OffsiteRegion {
+    /// The region the policy names (`offsite_region`).
+    Plan(String),
+    /// The policy names none; Hostplan chose the nearest region at another site.
+    Partner(String),
+    /// The policy names none and Hostplan knows no partner: the operator chooses at deploy time.
+    Ask,
+}
+
+impl OffsiteRegion {
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            OffsiteRegion::Plan(region) | OffsiteRegion::Partner(region) => Some(region),
+            OffsiteRegion::Ask => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -13,6 +13,7 @@ pub mod lower;
 pub mod model;
 pub mod modules;
 pub mod plan_estimate;
+pub mod provision;
 pub mod reference;
 pub mod rules;
 pub mod schema;

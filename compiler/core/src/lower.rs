@@ -1855,6 +1855,7 @@ fn infrastructure(
         provider,
         hosts,
         disks,
+        cloud: None,
     }
 }
 
@@ -1936,7 +1937,7 @@ fn restic_duration(secs: u64) -> String {
 }
 
 /// A bucket name that S3 and GCS accept: lowercase letters, digits and dashes, at most 63.
-fn bucket_name(plan: &str, env: &str) -> String {
+pub fn bucket_name(plan: &str, env: &str) -> String {
     let raw = format!("{plan}-{env}-backups").to_ascii_lowercase();
     let mut out = String::new();
     for c in raw.chars() {

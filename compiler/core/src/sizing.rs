@@ -20,10 +20,7 @@
 use crate::estimate::assumptions::AssumptionKey;
 use crate::estimate::output::{self, EnvironmentEstimate, NodeRole, PlanEstimate};
 use crate::ir::{self, Component, HostRole};
-use crate::lower;
 use crate::model;
-
-use hostplan_diagnostics::Diagnostic;
 
 /// Nouveau's image starts its JVM with `-Xmx2g`, so a memory limit below the heap plus the
 /// JVM's own memory gets the container killed under load; this is the smallest safe limit.
@@ -56,22 +53,6 @@ const SYNC_SHARES: [(Component, u64); 3] = [
     (Component::Dbt, 1),
     (Component::Postgres, 2),
 ];
-
-/// Lowers a plan sized by its estimate; an environment the estimate does not cover (which
-/// only happens if the two disagree about the plan) falls back to CHT's published minimums.
-pub fn lower_with_estimate(
-    plan: &model::Plan,
-    estimate: &PlanEstimate,
-) -> (ir::Program, Vec<Diagnostic>) {
-    lower::lower_with_sizing(plan, &|env| match estimate
-        .environments
-        .iter()
-        .find(|it| it.name == env.name)
-    {
-        Some(env_estimate) => from_estimate(env, env_estimate, estimate),
-        None => lower::official_minimum(env),
-    })
-}
 
 /// The sizing of one environment from its estimate.
 pub fn from_estimate(

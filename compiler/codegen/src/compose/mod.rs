@@ -41,10 +41,15 @@ pub fn emit(
     options: &EmitOptions,
     files: &mut Vec<OutputFile>,
 ) {
-    // This environment's files start here; the README lists them without scanning the
-    // files of every environment before it.
-    let first = files.len();
     let prefix = &env.name;
+    // This environment's files start here (other backends, such as Terraform, may have
+    // written some just before); the README lists them without scanning the files of every
+    // environment before it.
+    let own_prefix = format!("{prefix}/");
+    let first = files
+        .iter()
+        .rposition(|it| !it.path.starts_with(&own_prefix))
+        .map_or(0, |it| it + 1);
     for file in [ComposeFile::Core, env.couchdb_file()] {
         let note = format!(
             "CHT {}'s official {}, as the release publishes it. The CHT upgrade service replaces this file on upgrade,\nso it must not be edited: settings go in upgrade-service/.env, additions in the other files of this directory.",

@@ -450,7 +450,7 @@ fn describe_file(env: &Environment, path: &str) -> String {
         "hostplan-contact-points.yml" => "Where Watchdog's alerts go (monitoring host).".to_string(),
         ".env.example" if path.starts_with("watchdog/") => "Every setting of CHT Watchdog (monitoring host).".to_string(),
         ".env.example" => "Every setting the stack reads, with its meaning; secrets say how to create them.".to_string(),
-        _ => String::new(),
+        _ => crate::terraform::describe_file(path).unwrap_or_default(),
     }
 }
 

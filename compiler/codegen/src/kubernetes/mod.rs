@@ -76,7 +76,19 @@ pub fn emit(
     }
     // The README lists every file of the environment and reads the manifests, so it is
     // written first and the manifests are then printed without copying them.
-    let mut own: Vec<String> = names.iter().map(|it| format!("kubernetes/{it}")).collect();
+    // Files another backend (Terraform) wrote for this environment just before come first.
+    let own_prefix = format!("{}/", env.name);
+    let first = files
+        .iter()
+        .rposition(|it| !it.path.starts_with(&own_prefix))
+        .map_or(0, |it| it + 1);
+    let mut own: Vec<String> = files
+        .get(first..)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|it| it.path.strip_prefix(&own_prefix).map(str::to_string))
+        .collect();
+    own.extend(names.iter().map(|it| format!("kubernetes/{it}")));
     own.push("kubernetes/kustomization.yaml".to_string());
     own.extend(watchdog.iter().filter_map(|it| {
         it.path

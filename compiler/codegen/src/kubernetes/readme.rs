@@ -135,7 +135,7 @@ fn files_section(out: &mut String, manifests: &[Manifest], files: &[String]) {
                 "cht-instances.yml" => "The instance CHT Watchdog watches (monitoring host).".to_string(),
                 "hostplan-contact-points.yml" => "Where Watchdog's alerts go (monitoring host).".to_string(),
                 ".env.example" => "Every setting of CHT Watchdog (monitoring host).".to_string(),
-                _ => String::new(),
+                _ => crate::terraform::describe_file(path).unwrap_or_default(),
             },
         };
         let _ = writeln!(out, "| `{path}` | {what} |");
@@ -145,6 +145,11 @@ fn files_section(out: &mut String, manifests: &[Manifest], files: &[String]) {
 
 fn prerequisites_section(out: &mut String, env: &Environment, manifests: &[Manifest]) {
     out.push_str("## Before you start\n\n");
+    if env.infrastructure.cloud.is_some() {
+        // The cluster, its disks' key, the certificate and the DNS zone come from the
+        // Terraform beside these manifests.
+        out.push_str("- The infrastructure from `terraform/`: apply it first, as `terraform/README.md` says; it creates the cluster and what the items below need.\n");
+    }
     for line in prerequisites(env, manifests) {
         let _ = writeln!(out, "- {line}");
     }

@@ -562,6 +562,11 @@ pub fn schema() -> Value {
         ("rejected_overrides", array_of("rejected_override")),
         ("price_tables", array_of("price_table")),
     ]);
+    if let Some(Value::Object(properties)) = root.get_mut("properties") {
+        // JSON has no comments; `hostplan build` says in this optional field that the file is
+        // generated and from which plan.
+        properties.insert("generated".to_owned(), string.clone());
+    }
     if let Value::Object(map) = &mut root {
         let mut head = serde_json::Map::new();
         head.insert(
