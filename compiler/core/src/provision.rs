@@ -78,6 +78,9 @@ pub fn sizing(
         hosts.push(host);
     }
     sized.hosts = hosts;
+    // Prometheus keeps its data on the Watchdog host's root disk, which the estimate sizes
+    // to hold it; no separate data disk is provisioned for it.
+    sized.prometheus_volume_gib = None;
     sized
 }
 
