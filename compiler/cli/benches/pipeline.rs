@@ -37,12 +37,12 @@ plan "bench" {
 }
 
 population {
-  people    = 1_000_000
+  people    = 500_000
   workflows = 10
 }
 
 users {
-  role chw { count = 5_000, sync = offline }
+  role chw { count = 10_000, sync = offline }
 }
 
 secret couchdb_admin    = generate(words = 7)
@@ -56,6 +56,18 @@ policy hosted extends policies.production {
     email = ["ops@example.org"]
     on    = [downtime(5m), disk_used(80%), cert_expiry(14d), backup_failed]
   }
+  admin_from    = ["10.0.0.0/8"]
+  update_window = "Sun 02:00-04:00"
+}
+
+environment rehearsal {
+  kind   = staging
+  target = compose
+  infra  = onprem { nodes = 1, cpu = 8, memory = 16GiB, disk = 2TB }
+  domain = "staging.example.org"
+  data   = anonymized
+  scale  = 10%
+  policy = hosted
 }
 "#,
     );
@@ -66,10 +78,17 @@ policy hosted extends policies.production {
         } else {
             ""
         };
+        // Sites with Watchdog get a second machine for it, as the hosting guide asks.
+        let machines = if extras.is_empty() { 1 } else { 2 };
         text.push_str(&format!(
-            "\nenvironment site{idx} {{\n  kind   = production\n  target = compose\n  infra  = onprem {{ nodes = 1, cpu = 8, memory = 16GiB, disk = 500GiB }}\n  domain = \"site{idx}.example.org\"\n  data   = real\n  couchdb {{ nodes = {nodes} }}\n{extras}  policy = hosted\n}}\n"
+            "\nenvironment site{idx} {{\n  kind   = production\n  target = compose\n  infra  = onprem {{ nodes = {machines}, cpu = 16, memory = 32GiB, disk = 2TB }}\n  domain = \"site{idx}.example.org\"\n  data   = real\n  couchdb {{ nodes = {nodes} }}\n{extras}  policy = hosted\n}}\n"
         ));
     }
+    let sites: Vec<String> = (0..n).map(|idx| format!("site{idx}")).collect();
+    text.push_str(&format!(
+        "\noperator ops {{ role = admin, access = [rehearsal, {}] }}\n",
+        sites.join(", ")
+    ));
     text
 }
 
