@@ -7,9 +7,9 @@ use hostplan_core::ir::{self, AlertCondition, HostPurpose, OffsiteRegion, TlsMod
 use crate::hcl::{Block, Expr, Object, Template};
 use crate::terraform::cloud_init::{self, DataDisk, Health, HostInit};
 use crate::terraform::{
-    backup_hours, data, days, ident, instance_comment, int, named, output, parent_domain, raw,
-    refs, required_variable, resource, schedule_text, secret_variable, short_name, strings,
-    Concern, Ctx, Module, Noted, AWS_PROVIDER_VERSION, TERRAFORM_VERSION,
+    backup_hours, data, days, ident, instance_comment, int, named, offsite_region_variable, output,
+    parent_domain, raw, refs, required_variable, resource, schedule_text, secret_variable,
+    short_name, strings, Concern, Ctx, Module, Noted, AWS_PROVIDER_VERSION, TERRAFORM_VERSION,
 };
 
 /// The Kubernetes release of the EKS cluster: the newest in EKS standard support when the
@@ -306,27 +306,8 @@ impl Aws<'_, '_> {
                 );
             }
         }
-        if matches!(
-            self.ctx
-                .cloud
-                .backup
-                .as_ref()
-                .and_then(|it| it.offsite.as_ref()),
-            Some(OffsiteRegion::Ask)
-        ) {
-            self.add(
-                Concern::Variables,
-                required_variable(
-                    "offsite_region",
-                    "string",
-                    "The AWS region the offsite copies of the backups go to: the policy asks for an offsite copy and names no region, and Hostplan knows no partner for this one.",
-                )
-                .block(
-                    Block::new("validation")
-                        .attr("condition", raw(format!("var.offsite_region != \"{}\"", self.region)))
-                        .attr("error_message", "The offsite region must differ from the environment's region."),
-                ),
-            );
+        if let Some(variable) = offsite_region_variable(self.ctx, &self.region, "AWS") {
+            self.add(Concern::Variables, variable);
         }
         self.add(
             Concern::Variables,

@@ -4,14 +4,14 @@
 //! Backup for GKE, Cloud DNS with a Google-managed certificate, Cloud Monitoring alert policies
 //! to e-mail channels, firewall rules and IAM for operators.
 
-use hostplan_core::ir::{self, AlertCondition, HostPurpose, OffsiteRegion, TlsMode};
+use hostplan_core::ir::{self, AlertCondition, HostPurpose, TlsMode};
 
 use crate::hcl::{Block, Expr, Object, Template};
 use crate::terraform::cloud_init::{self, DataDisk, Health, HostInit};
 use crate::terraform::{
-    backup_hours, data, days, ident, instance_comment, int, named, output, parent_domain, raw,
-    refs, required_variable, resource, secret_variable, short_name, strings, Concern, Ctx, Module,
-    Noted, GOOGLE_PROVIDER_VERSION, TERRAFORM_VERSION,
+    backup_hours, data, days, ident, instance_comment, int, named, offsite_region_variable, output,
+    parent_domain, raw, refs, required_variable, resource, secret_variable, short_name, strings,
+    Concern, Ctx, Module, Noted, GOOGLE_PROVIDER_VERSION, TERRAFORM_VERSION,
 };
 
 use crate::terraform::aws::{COUCHDB_NODE_LABEL, COUCHDB_TAINT};
@@ -213,27 +213,8 @@ impl Gcp<'_, '_> {
         for binding in &self.ctx.env.secrets {
             self.add(Concern::Variables, secret_variable(binding));
         }
-        if matches!(
-            self.ctx
-                .cloud
-                .backup
-                .as_ref()
-                .and_then(|it| it.offsite.as_ref()),
-            Some(OffsiteRegion::Ask)
-        ) {
-            self.add(
-                Concern::Variables,
-                required_variable(
-                    "offsite_region",
-                    "string",
-                    "The Google Cloud region the backups go to, away from the environment's: the policy asks for an offsite copy and names no region, and Hostplan knows no partner for this one.",
-                )
-                .block(
-                    Block::new("validation")
-                        .attr("condition", raw(format!("var.offsite_region != \"{}\"", self.region)))
-                        .attr("error_message", "The offsite region must differ from the environment's region."),
-                ),
-            );
+        if let Some(variable) = offsite_region_variable(self.ctx, &self.region, "Google Cloud") {
+            self.add(Concern::Variables, variable);
         }
         self.add(
             Concern::Variables,

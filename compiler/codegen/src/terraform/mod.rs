@@ -508,6 +508,39 @@ pub(crate) fn required_variable(name: &str, ty: &str, description: &str) -> Bloc
 }
 
 /// The parent domain of a host name: where its DNS zone most often is.
+/// The `offsite_region` variable, when the policy asks for an offsite copy of the backups but
+/// names no region and Hostplan knows no partner region for this one; `None` otherwise.
+/// `cloud_name` names the provider in the description ("AWS", "Google Cloud").
+pub(crate) fn offsite_region_variable(
+    ctx: &Ctx<'_>,
+    region: &str,
+    cloud_name: &str,
+) -> Option<Block> {
+    let asks = matches!(
+        ctx.cloud.backup.as_ref().and_then(|it| it.offsite.as_ref()),
+        Some(ir::OffsiteRegion::Ask)
+    );
+    if !asks {
+        return None;
+    }
+    let description = format!(
+        "The {cloud_name} region the offsite copies of the backups go to, away from the environment's: the policy asks for an offsite copy and names no region, and Hostplan knows no partner for this one."
+    );
+    Some(
+        required_variable("offsite_region", "string", &description).block(
+            Block::new("validation")
+                .attr(
+                    "condition",
+                    raw(format!("var.offsite_region != \"{region}\"")),
+                )
+                .attr(
+                    "error_message",
+                    "The offsite region must differ from the environment's region.",
+                ),
+        ),
+    )
+}
+
 pub(crate) fn parent_domain(domain: &str) -> String {
     match domain.split_once('.') {
         Some((_, rest)) if rest.contains('.') => rest.to_string(),
