@@ -306,7 +306,7 @@ impl Aws<'_, '_> {
                 );
             }
         }
-        if let Some(variable) = offsite_region_variable(self.ctx, &self.region, "AWS") {
+        if let Some(variable) = offsite_region_variable(self.ctx, self.region, "AWS") {
             self.add(Concern::Variables, variable);
         }
         self.add(

@@ -213,7 +213,7 @@ impl Gcp<'_, '_> {
         for binding in &self.ctx.env.secrets {
             self.add(Concern::Variables, secret_variable(binding));
         }
-        if let Some(variable) = offsite_region_variable(self.ctx, &self.region, "Google Cloud") {
+        if let Some(variable) = offsite_region_variable(self.ctx, self.region, "Google Cloud") {
             self.add(Concern::Variables, variable);
         }
         self.add(
