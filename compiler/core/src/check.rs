@@ -715,7 +715,17 @@ impl Ctx<'_> {
                 key.name, key.name
             ));
         } else {
-            match closest(&key.name, names.iter().copied()) {
+            let synonym = FIELD_SYNONYMS
+                .iter()
+                .find(|(kind, words, field)| {
+                    *kind == block_schema.kind
+                        && words
+                            .iter()
+                            .any(|it| closest(&key.name, std::iter::once(*it)).is_some())
+                        && names.contains(field)
+                })
+                .map(|(_, _, field)| *field);
+            match synonym.or_else(|| closest(&key.name, names.iter().copied())) {
                 Some(best) => {
                     diagnostic = diagnostic
                         .with_help(format!("did you mean `{best}`?"))
@@ -1329,6 +1339,16 @@ impl Ctx<'_> {
             .cloned();
         let suggestion = exact_elsewhere
             .or_else(|| closest(&text, candidates.iter().map(String::as_str)).map(str::to_string));
+        // The declaration the misspelt reference was meant for is not "unused": saying so
+        // would be a second diagnostic for one mistake.
+        if let Some(meant) = suggestion
+            .as_ref()
+            .and_then(|best| scope.decls.get(&(kind, best.clone())).copied())
+        {
+            if let Some(count) = self.out.uses.get_mut(meant.0 as usize) {
+                *count += 1;
+            }
+        }
         let mut diagnostic = Diagnostic::error(
             &codes::E1002,
             format!("no {} named `{text}`", kind.noun()),
@@ -1484,6 +1504,30 @@ pub fn check_required(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
         check_required(child, diagnostics);
     }
 }
+
+/// Words people write for a field under another name, per block kind: a misspelling of
+/// one of them suggests the field even where edit distance cannot (`retention` is `keep`).
+const FIELD_SYNONYMS: &[(&str, &[&str], &str)] = &[
+    (
+        "backup",
+        &["retention", "retain", "keep_for", "ttl"],
+        "keep",
+    ),
+    (
+        "backup",
+        &["interval", "frequency", "schedule", "period"],
+        "every",
+    ),
+    ("backup", &["encrypt", "encryption"], "encrypted"),
+    ("backup", &["off_site", "remote"], "offsite"),
+    ("tls", &["renew", "renewal", "renew_days"], "renew_before"),
+    ("alerting", &["emails", "mail", "to"], "email"),
+    ("alerting", &["when", "conditions", "alerts"], "on"),
+    ("environment", &["type", "stage"], "kind"),
+    ("environment", &["host", "hostname", "url"], "domain"),
+    ("plan", &["version", "release", "cht_version"], "cht"),
+    ("role", &["users", "number"], "count"),
+];
 
 fn ty_accepts_name(ty: &Ty, name: &str) -> bool {
     match ty {

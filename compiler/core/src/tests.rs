@@ -111,3 +111,30 @@ environment dev {{ kind = development, target = compose, infra = local, domain =
         ]
     );
 }
+
+#[test]
+fn one_misspelling_gives_one_diagnostic_with_the_intended_name() {
+    let text = format!(
+        "{BASE}
+policy hardened extends policies.production {{
+  backup {{ every = 24h, retension = 35d }}
+}}
+environment production {{ kind = development, target = compose, infra = local, domain = \"localhost\", data = synthetic, policy = hardend }}
+"
+    );
+    let analysis = plan(&text);
+    let found: Vec<(&str, Option<&str>)> = analysis
+        .diagnostics
+        .iter()
+        .filter(|it| !it.code.code.starts_with('R'))
+        .map(|it| (it.code.code, it.help.as_deref()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("E2103", Some("did you mean `keep`?")),
+            ("E1002", Some("did you mean `hardened`?")),
+        ],
+        "the policy the misspelt reference meant is not reported as unused"
+    );
+}
