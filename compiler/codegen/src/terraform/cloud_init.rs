@@ -274,6 +274,34 @@ fn health_script(health: &Health) -> String {
     }
 }
 
+/// The first-boot script of the CHT Watchdog host: Docker at boot, and CHT Watchdog checked out
+/// at the release the resource model names. `ops_agent` installs Google's Ops Agent.
+pub(crate) fn watchdog_host(env: &hostplan_core::ir::Environment, ops_agent: bool) -> String {
+    let version = env
+        .monitoring
+        .as_ref()
+        .map(|it| it.watchdog_version.clone())
+        .unwrap_or_default();
+    render(&HostInit {
+        disks: Vec::new(),
+        directories: Vec::new(),
+        health: None,
+        ops_agent,
+        commands: vec![vec![
+            "git".to_string(),
+            "clone".to_string(),
+            "--branch".to_string(),
+            version.clone(),
+            "https://github.com/medic/cht-watchdog.git".to_string(),
+            "/home/ubuntu/cht-watchdog".to_string(),
+        ]],
+        about: format!(
+            "First boot of the CHT Watchdog host of {}: Docker at boot and CHT Watchdog {version}, which runs apart from the instance it watches.",
+            env.name
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{render, sh, DataDisk, Health, HostInit};

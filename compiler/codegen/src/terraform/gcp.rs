@@ -879,28 +879,7 @@ impl Gcp<'_, '_> {
             return;
         };
         self.ubuntu_image();
-        let version = self
-            .ctx
-            .env
-            .monitoring
-            .as_ref()
-            .map(|it| it.watchdog_version.clone())
-            .unwrap_or_default();
-        let text = cloud_init::render(&HostInit {
-            disks: Vec::new(),
-            directories: Vec::new(),
-            health: None,
-            ops_agent: true,
-            commands: vec![vec![
-                "git".to_string(),
-                "clone".to_string(),
-                "--branch".to_string(),
-                version.clone(),
-                "https://github.com/medic/cht-watchdog.git".to_string(),
-                "/home/ubuntu/cht-watchdog".to_string(),
-            ]],
-            about: format!("First boot of the CHT Watchdog host of {}: Docker at boot and CHT Watchdog {version}, which runs apart from the instance it watches.", self.ctx.env.name),
-        });
+        let text = cloud_init::watchdog_host(self.ctx.env, true);
         self.add(
             Concern::Compute,
             Block::new("locals").attr("watchdog_cloud_init", Expr::heredoc(text)),
