@@ -121,42 +121,15 @@ pub fn render(input: &ReportInput<'_>) -> String {
         format::int(official_input.users),
         format::int(official_input.years)
     );
-    let gb = |n: u64| format!("{} GB", format::int(n));
+    let rows: Vec<_> = super::official_rows(official)
+        .into_iter()
+        .map(|(quantity, value)| vec![text(quantity), num(&value)])
+        .collect();
     table(
         &mut out,
         "The calculator's results",
         &[("Quantity", false), ("Value", true)],
-        &[
-            vec![
-                text("Medic documents"),
-                num(&format::int(official.medic_docs)),
-            ],
-            vec![text("CouchDB disk"), num(&gb(official.db_disk_gb))],
-            vec![
-                text("Over-provision (upgrade headroom)"),
-                num(&gb(official.overprovision_gb)),
-            ],
-            vec![text("Root volume"), num(&gb(official.root_volume_gb))],
-            vec![text("Total disk"), num(&gb(official.total_disk_gb))],
-            vec![text("CPUs"), num(&format::int(official.cpus))],
-            vec![text("RAM"), num(&gb(official.ram_gb))],
-            vec![
-                text("Disk per month"),
-                num(&format::dollars(official.disk_monthly.cents())),
-            ],
-            vec![
-                text("Compute per month"),
-                num(&format::dollars(official.compute_monthly.cents())),
-            ],
-            vec![
-                text("Monthly total"),
-                num(&format::dollars(official.monthly.cents())),
-            ],
-            vec![
-                text("Yearly total"),
-                num(&format::dollars(official.yearly.cents())),
-            ],
-        ],
+        &rows,
     );
     let _ = writeln!(out, "<p>Uses: {}.</p>", keys(OFFICIAL_ASSUMPTIONS));
 

@@ -48,42 +48,11 @@ pub fn render(input: &ReportInput<'_>) -> String {
         ),
     );
     line(&mut out, "");
-    let gb = |n: u64| format!("{} GB", format::int(n));
-    table(
-        &mut out,
-        &[("Quantity", false), ("Value", true)],
-        &[
-            vec![
-                "Medic documents".to_owned(),
-                format::int(official.medic_docs),
-            ],
-            vec!["CouchDB disk".to_owned(), gb(official.db_disk_gb)],
-            vec![
-                "Over-provision (upgrade headroom)".to_owned(),
-                gb(official.overprovision_gb),
-            ],
-            vec!["Root volume".to_owned(), gb(official.root_volume_gb)],
-            vec!["Total disk".to_owned(), gb(official.total_disk_gb)],
-            vec!["CPUs".to_owned(), format::int(official.cpus)],
-            vec!["RAM".to_owned(), gb(official.ram_gb)],
-            vec![
-                "Disk per month".to_owned(),
-                format::dollars(official.disk_monthly.cents()),
-            ],
-            vec![
-                "Compute per month".to_owned(),
-                format::dollars(official.compute_monthly.cents()),
-            ],
-            vec![
-                "Monthly total".to_owned(),
-                format::dollars(official.monthly.cents()),
-            ],
-            vec![
-                "Yearly total".to_owned(),
-                format::dollars(official.yearly.cents()),
-            ],
-        ],
-    );
+    let rows: Vec<Vec<String>> = super::official_rows(official)
+        .into_iter()
+        .map(|(quantity, value)| vec![quantity.to_owned(), value])
+        .collect();
+    table(&mut out, &[("Quantity", false), ("Value", true)], &rows);
     line(&mut out, "");
     line(&mut out, &format!("Uses: {}.", keys(OFFICIAL_ASSUMPTIONS)));
 

@@ -73,6 +73,36 @@ impl ReportInput<'_> {
 }
 
 /// An assumption's value: integers with separators, other numbers in Rust's shortest round-trip form.
+/// The official calculator's results as (quantity, value) rows, in the order every report
+/// shows them.
+fn official_rows(
+    official: &hostplan_core::estimate::official::OfficialResult,
+) -> Vec<(&'static str, String)> {
+    let gb = |n: u64| format!("{} GB", format::int(n));
+    vec![
+        ("Medic documents", format::int(official.medic_docs)),
+        ("CouchDB disk", gb(official.db_disk_gb)),
+        (
+            "Over-provision (upgrade headroom)",
+            gb(official.overprovision_gb),
+        ),
+        ("Root volume", gb(official.root_volume_gb)),
+        ("Total disk", gb(official.total_disk_gb)),
+        ("CPUs", format::int(official.cpus)),
+        ("RAM", gb(official.ram_gb)),
+        (
+            "Disk per month",
+            format::dollars(official.disk_monthly.cents()),
+        ),
+        (
+            "Compute per month",
+            format::dollars(official.compute_monthly.cents()),
+        ),
+        ("Monthly total", format::dollars(official.monthly.cents())),
+        ("Yearly total", format::dollars(official.yearly.cents())),
+    ]
+}
+
 fn assumption_value(value: f64) -> String {
     let integral = value.is_finite() && value.fract() == 0.0 && value.abs() < 1.0e15;
     if integral && 0.0 <= value {

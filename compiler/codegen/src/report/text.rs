@@ -42,38 +42,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
             format::int(official_input.years)
         ),
     );
-    let gb = |n: u64| format!("{} GB", format::int(n));
-    let rows = vec![
-        vec![
-            "Medic documents".to_owned(),
-            format::int(official.medic_docs),
-        ],
-        vec!["CouchDB disk".to_owned(), gb(official.db_disk_gb)],
-        vec![
-            "Over-provision (upgrade headroom)".to_owned(),
-            gb(official.overprovision_gb),
-        ],
-        vec!["Root volume".to_owned(), gb(official.root_volume_gb)],
-        vec!["Total disk".to_owned(), gb(official.total_disk_gb)],
-        vec!["CPUs".to_owned(), format::int(official.cpus)],
-        vec!["RAM".to_owned(), gb(official.ram_gb)],
-        vec![
-            "Disk per month".to_owned(),
-            format::dollars(official.disk_monthly.cents()),
-        ],
-        vec![
-            "Compute per month".to_owned(),
-            format::dollars(official.compute_monthly.cents()),
-        ],
-        vec![
-            "Monthly total".to_owned(),
-            format::dollars(official.monthly.cents()),
-        ],
-        vec![
-            "Yearly total".to_owned(),
-            format::dollars(official.yearly.cents()),
-        ],
-    ];
+    let rows: Vec<Vec<String>> = super::official_rows(official)
+        .into_iter()
+        .map(|(quantity, value)| vec![quantity.to_owned(), value])
+        .collect();
     out.table(
         2,
         &[col("quantity", 40, false), col("value", 20, true)],
