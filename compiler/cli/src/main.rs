@@ -1,5 +1,8 @@
 //! The `hostplan` binary: a thin wrapper over `hostplan_cli::run`.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
