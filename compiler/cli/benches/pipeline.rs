@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use hostplan_cli::Io;
 
+// The same allocator as the `hostplan` binary, so in-process figures match the command's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Discards everything the command line prints.
 struct Quiet {
     sink: std::io::Sink,
@@ -92,7 +96,8 @@ environment rehearsal {
     text
 }
 
-/// Parse, check, lower and emit in memory, without writing: the compiler's own work.
+/// Parse, check, estimate, lower, and generate every file the build writes (the backends and
+/// the estimate reports) in memory, without writing: the compiler's own work.
 fn in_memory(text: &str, runs: usize) -> Duration {
     let loader = hostplan_core::MemoryLoader {
         files: vec![("plan.hplan".to_string(), std::sync::Arc::from(text))],
@@ -106,14 +111,11 @@ fn in_memory(text: &str, runs: usize) -> Duration {
             &mut hostplan_core::modules::ParseCache::default(),
         )
         .expect("loads");
-        let (program, _) = hostplan_core::lower::lower(analysis.plan.as_ref().expect("a model"));
-        let files = hostplan_codegen::emit(
-            &program,
-            &hostplan_codegen::EmitOptions {
-                plan_path: "plan.hplan".to_string(),
-            },
-            None,
+        let (program, _) = hostplan_core::provision::lower(
+            analysis.plan.as_ref().expect("a model"),
+            analysis.estimate.as_ref(),
         );
+        let files = hostplan_cli::generate(&analysis, &program, "plan.hplan", None);
         samples.push(start.elapsed());
         assert!(!files.is_empty());
     }
@@ -171,6 +173,8 @@ fn phases(runs: usize) {
     let mut analyze = Vec::new();
     let mut lower = Vec::new();
     let mut emit = Vec::new();
+    let mut reports = Vec::new();
+    let mut generate = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
         let analysis = hostplan_core::analyze(
@@ -181,7 +185,10 @@ fn phases(runs: usize) {
         .expect("loads");
         analyze.push(start.elapsed());
         let start = Instant::now();
-        let (program, _) = hostplan_core::lower::lower(analysis.plan.as_ref().expect("a model"));
+        let (program, _) = hostplan_core::provision::lower(
+            analysis.plan.as_ref().expect("a model"),
+            analysis.estimate.as_ref(),
+        );
         lower.push(start.elapsed());
         let start = Instant::now();
         let files = hostplan_codegen::emit(
@@ -193,12 +200,22 @@ fn phases(runs: usize) {
         );
         emit.push(start.elapsed());
         assert!(!files.is_empty());
+        let start = Instant::now();
+        let files = hostplan_cli::estimate_files(&analysis, "plan.hplan");
+        reports.push(start.elapsed());
+        assert_eq!(files.len(), 3);
+        let start = Instant::now();
+        let files = hostplan_cli::generate(&analysis, &program, "plan.hplan", None);
+        generate.push(start.elapsed());
+        assert!(!files.is_empty());
     }
     println!(
-        "national example by phase, in-process, median of {runs}: parse and check {}, lower {}, emit {}",
+        "national example by phase, in-process, median of {runs}: parse, check, estimate and rules {}, lower {}, backends {}, estimate reports {}, backends and reports as the build runs them {}",
         format(median(analyze)),
         format(median(lower)),
-        format(median(emit))
+        format(median(emit)),
+        format(median(reports)),
+        format(median(generate))
     );
 }
 

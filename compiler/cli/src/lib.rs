@@ -15,6 +15,7 @@ use std::io::Write;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use fs::FsLoader;
+pub use outputs::{estimate_files, generate};
 
 /// Where the command line reads and writes. The real one is the process's streams; tests
 /// capture them.

@@ -33,13 +33,7 @@ pub(crate) fn build(
         let _ = writeln!(io.stderr(), "error: {message}");
         return exit::USAGE;
     }
-    let options = hostplan_codegen::EmitOptions {
-        plan_path: plan_display_path(plan_path, out),
-    };
-    let mut files = hostplan_codegen::emit(&program, &options, env);
-    if env.is_none() {
-        files.extend(estimate_files(&analysis, &options.plan_path));
-    }
+    let files = generate(&analysis, &program, &plan_display_path(plan_path, out), env);
     let outputs: Vec<crate::build::Output> = files
         .into_iter()
         .map(|it| crate::build::Output {
@@ -70,6 +64,25 @@ pub(crate) fn build(
             exit::USAGE
         }
     }
+}
+
+/// Every file `hostplan build` writes for an analysed and lowered plan, in memory: each
+/// environment's outputs (only `env`'s when given) and, for the whole plan, the estimate reports.
+/// `plan_path` is the plan as the generated files name it.
+pub fn generate(
+    analysis: &Analysis,
+    program: &hostplan_core::ir::Program,
+    plan_path: &str,
+    env: Option<&str>,
+) -> Vec<hostplan_codegen::OutputFile> {
+    let options = hostplan_codegen::EmitOptions {
+        plan_path: plan_path.to_string(),
+    };
+    let mut files = hostplan_codegen::emit(program, &options, env);
+    if env.is_none() {
+        files.extend(estimate_files(analysis, &options.plan_path));
+    }
+    files
 }
 
 /// `hostplan graph`: prints the dependency graph of the plan's resources.
@@ -238,7 +251,7 @@ fn plan_display_path(plan: &Path, out: &Path) -> String {
 
 /// The estimate of the whole plan as `estimate.json`, `estimate.md` and `estimate.html`, at the
 /// top of the output directory. A build of one environment leaves them as they are.
-fn estimate_files(analysis: &Analysis, plan_path: &str) -> Vec<hostplan_codegen::OutputFile> {
+pub fn estimate_files(analysis: &Analysis, plan_path: &str) -> Vec<hostplan_codegen::OutputFile> {
     let (Some(model), Some(estimate)) = (&analysis.plan, &analysis.estimate) else {
         return Vec::new();
     };
