@@ -9,12 +9,21 @@
 //! output as it was; the swap itself is two `rename` calls, and if the process dies between
 //! them the next build finds the previous output under its backup name and puts it back.
 //!
-//! The files a build owns are listed in `.hostplan-manifest` inside the output directory.
+//! The files a build owns are listed in `.hostplan-manifest` inside the output directory, each
+//! with the BLAKE3 hash of the contents the build wrote. The next build hashes the contents it
+//! is about to write instead of reading the previous files: a file whose recorded hash is that
+//! of the new contents, whose size is theirs, and that was not modified after the manifest was
+//! written, is the same file, and is neither read nor written. Any other file is read and
+//! compared as before. The trade-off: a file changed by hand to another content of the same size
+//! while keeping a modification time no later than the manifest's (restored on purpose with
+//! `touch -d` or `cp -p`, or edited within the file system's clock tick, a few milliseconds, of
+//! the build that wrote it) is taken for unchanged until the plan changes it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The list of files the last build wrote, relative to the output directory.
 pub const MANIFEST: &str = ".hostplan-manifest";
@@ -88,15 +97,24 @@ pub fn write(
         }
     }
     fs::create_dir_all(&parent).map_err(fail("create", &parent))?;
-    let previous = read_manifest(out);
+    let manifest = Manifest::read(out);
+    let previous: Vec<String> = manifest.entries.iter().map(|it| it.path.clone()).collect();
     let replaced = |path: &str| {
         owned_prefixes
             .is_none_or(|prefixes| prefixes.iter().any(|it| path.starts_with(it.as_str())))
     };
-    let mut kept: Vec<String> = previous
+    // Files of other environments are carried over as they are; the new manifest vouches for
+    // their recorded hashes only while they are untouched since the previous one.
+    let mut kept: Vec<Entry> = manifest
+        .entries
         .iter()
-        .filter(|it| !replaced(it))
-        .cloned()
+        .filter(|it| !replaced(&it.path))
+        .map(|it| Entry {
+            path: it.path.clone(),
+            hash: it
+                .hash
+                .filter(|_| manifest.untouched(&out.join(&it.path), None)),
+        })
         .collect();
     for output in outputs {
         if !is_safe_relative(&output.path) {
@@ -107,8 +125,28 @@ pub fn write(
             });
         }
     }
-    if let Some(summary) = up_to_date(out, outputs, &previous, &kept) {
-        return Ok(summary);
+    let hashes: Vec<blake3::Hash> = outputs
+        .iter()
+        .map(|it| blake3::hash(it.contents.as_bytes()))
+        .collect();
+    let mut entries: Vec<Entry> = outputs
+        .iter()
+        .zip(&hashes)
+        .map(|(output, hash)| Entry {
+            path: output.path.clone(),
+            hash: Some(*hash),
+        })
+        .collect();
+    entries.append(&mut kept);
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    entries.dedup_by(|a, b| a.path == b.path);
+    let manifest_text = manifest_text(&entries);
+    if up_to_date(out, outputs, &hashes, &manifest, &manifest_text) {
+        return Ok(Summary {
+            written: 0,
+            unchanged: outputs.len(),
+            removed: Vec::new(),
+        });
     }
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{base}.hostplan-staging-"))
@@ -116,7 +154,7 @@ pub fn write(
         .map_err(fail("create a staging directory in", &parent))?;
     let stage = staging.path();
     let mut summary = Summary::default();
-    for output in outputs {
+    for (output, hash) in outputs.iter().zip(&hashes) {
         let target = stage.join(&output.path);
         if let Some(dir) = target.parent() {
             fs::create_dir_all(dir).map_err(fail("create", dir))?;
@@ -127,7 +165,7 @@ pub fn write(
         // guarantee is against failed and interrupted builds (the swap happens only after
         // every file is written), and an fsync per file made a build 10 times slower.
         let previous_file = out.join(&output.path);
-        let unchanged = fs::read(&previous_file).is_ok_and(|old| old == output.contents.as_bytes());
+        let unchanged = manifest.unchanged(&previous_file, output, hash);
         if unchanged && fs::hard_link(&previous_file, &target).is_ok() {
             summary.unchanged += 1;
             continue;
@@ -145,7 +183,11 @@ pub fn write(
     // cannot reach the output).
     let new_paths: HashSet<&str> = outputs.iter().map(|it| it.path.as_str()).collect();
     let previous_set: HashSet<&str> = previous.iter().map(String::as_str).collect();
-    let kept_set: HashSet<&str> = kept.iter().map(String::as_str).collect();
+    let kept_set: HashSet<&str> = previous
+        .iter()
+        .filter(|it| !replaced(it))
+        .map(String::as_str)
+        .collect();
     if out.is_dir() {
         carry_over(
             out,
@@ -161,57 +203,141 @@ pub fn write(
             summary.removed.push(path.clone());
         }
     }
-    let mut manifest: Vec<String> = outputs.iter().map(|it| it.path.clone()).collect();
-    manifest.append(&mut kept);
-    manifest.sort();
-    manifest.dedup();
-    let manifest_text = manifest_text(&manifest);
     let manifest_path = stage.join(MANIFEST);
     fs::write(&manifest_path, manifest_text).map_err(fail("write", &manifest_path))?;
     swap(&parent, &base, out, staging)?;
     Ok(summary)
 }
 
-fn manifest_text(paths: &[String]) -> String {
-    format!(
-        "# Files written by `hostplan build` into this directory; the next build replaces or removes them.\n# Other files here are left alone.\n{}\n",
-        paths.join("\n")
-    )
+/// One line of the manifest: a file the build owns and, when known, the hash of the contents it
+/// wrote (manifests of earlier versions list paths alone).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    path: String,
+    hash: Option<blake3::Hash>,
+}
+
+/// The manifest the previous build left, as read.
+#[derive(Default)]
+struct Manifest {
+    /// The previous build's files, in the order listed.
+    entries: Vec<Entry>,
+    /// The recorded hash of each file, for lookups (never iterated).
+    hashes: HashMap<String, blake3::Hash>,
+    /// The manifest's bytes, to compare with the one this build would write.
+    text: Vec<u8>,
+    /// When the manifest was written: a file of the previous build not modified since is as
+    /// that build left it.
+    written: Option<SystemTime>,
+}
+
+impl Manifest {
+    fn read(out: &Path) -> Manifest {
+        let path = out.join(MANIFEST);
+        let Ok(text) = fs::read(&path) else {
+            return Manifest::default();
+        };
+        let written = fs::metadata(&path).and_then(|it| it.modified()).ok();
+        let entries: Vec<Entry> = String::from_utf8_lossy(&text)
+            .lines()
+            .map(str::trim)
+            .filter(|it| !it.is_empty() && !it.starts_with('#'))
+            .filter_map(parse_entry)
+            .collect();
+        let hashes = entries
+            .iter()
+            .filter_map(|it| Some((it.path.clone(), it.hash?)))
+            .collect();
+        Manifest {
+            entries,
+            hashes,
+            text,
+            written,
+        }
+    }
+
+    /// True when the file at `path`, which the previous build wrote as `output.path`, holds
+    /// exactly `output`'s contents, whose hash is `hash`. The file is read only when the manifest
+    /// cannot tell: no recorded hash, or the file was replaced or modified since.
+    fn unchanged(&self, path: &Path, output: &Output, hash: &blake3::Hash) -> bool {
+        match self.hashes.get(&output.path) {
+            // Untouched, the file holds the contents of the recorded hash, and so the new
+            // contents exactly when the hashes are equal; its size must then be theirs too.
+            Some(recorded) if recorded == hash => {
+                self.untouched(path, Some(output.contents.len() as u64))
+                    || fs::read(path).is_ok_and(|old| old == output.contents.as_bytes())
+            }
+            Some(_) if self.untouched(path, None) => false,
+            _ => fs::read(path).is_ok_and(|old| old == output.contents.as_bytes()),
+        }
+    }
+
+    /// True when the file at `path` is still the one the previous build wrote: a regular file
+    /// (of `len` bytes, when known) not modified after the manifest was written.
+    fn untouched(&self, path: &Path, len: Option<u64>) -> bool {
+        let Some(written) = self.written else {
+            return false;
+        };
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return false;
+        };
+        meta.is_file()
+            && meta.modified().is_ok_and(|modified| modified <= written)
+            && len.is_none_or(|len| meta.len() == len)
+    }
+}
+
+/// Reads a manifest line: `HASH  PATH` as this version writes it, or a bare path as earlier
+/// versions did. Paths that leave the output directory are ignored.
+fn parse_entry(line: &str) -> Option<Entry> {
+    let (hash, path) = match line.split_once("  ") {
+        Some((hex, path)) if hex.len() == 64 => match blake3::Hash::from_hex(hex) {
+            Ok(hash) => (Some(hash), path),
+            Err(_) => (None, line),
+        },
+        _ => (None, line),
+    };
+    is_safe_relative(path).then(|| Entry {
+        path: path.to_string(),
+        hash,
+    })
+}
+
+fn manifest_text(entries: &[Entry]) -> String {
+    let mut text = String::from(
+        "# Files written by `hostplan build` into this directory; the next build replaces or removes them.\n\
+         # Other files here are left alone. Each file is listed with the BLAKE3 hash of the contents the build wrote.\n",
+    );
+    for entry in entries {
+        if let Some(hash) = &entry.hash {
+            text.push_str(hash.to_hex().as_str());
+            text.push_str("  ");
+        }
+        text.push_str(&entry.path);
+        text.push('\n');
+    }
+    text
 }
 
 /// When the output already holds exactly these files with these bytes and nothing stale, the
-/// build has nothing to do and does not touch the directory at all.
+/// build has nothing to do and does not touch the directory at all. `manifest_text` is the
+/// manifest this build would write, hashes included, so an equal manifest on disk says that the
+/// previous build wrote these very contents; each file is then checked to be untouched since
+/// (or read, when it may not be).
 fn up_to_date(
     out: &Path,
     outputs: &[Output],
-    previous: &[String],
-    kept: &[String],
-) -> Option<Summary> {
-    let mut manifest: Vec<String> = outputs
+    hashes: &[blake3::Hash],
+    manifest: &Manifest,
+    manifest_text: &str,
+) -> bool {
+    if manifest.text != manifest_text.as_bytes() {
+        return false;
+    }
+    outputs
         .iter()
-        .map(|it| it.path.clone())
-        .chain(kept.iter().cloned())
-        .collect();
-    manifest.sort();
-    manifest.dedup();
-    let mut expected = previous.to_vec();
-    expected.sort();
-    if manifest != expected {
-        return None;
-    }
-    if fs::read(out.join(MANIFEST)).ok()? != manifest_text(&manifest).into_bytes() {
-        return None;
-    }
-    for output in outputs {
-        if fs::read(out.join(&output.path)).ok()? != output.contents.as_bytes() {
-            return None;
-        }
-    }
-    Some(Summary {
-        written: 0,
-        unchanged: outputs.len(),
-        removed: Vec::new(),
-    })
+        .zip(hashes)
+        .all(|(output, hash)| manifest.unchanged(&out.join(&output.path), output, hash))
 }
 
 /// Copies (as hard links) into the staging tree every file of the old output that the build
@@ -354,18 +480,6 @@ fn recover(parent: &Path, base: &str, out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_manifest(out: &Path) -> Vec<String> {
-    let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
-        return Vec::new();
-    };
-    text.lines()
-        .map(str::trim)
-        .filter(|it| !it.is_empty() && !it.starts_with('#'))
-        .filter(|it| is_safe_relative(it))
-        .map(str::to_string)
-        .collect()
-}
-
 /// A relative path of normal components only: no `..`, no root, no drive.
 fn is_safe_relative(path: &str) -> bool {
     !path.is_empty()
@@ -378,6 +492,115 @@ fn is_safe_relative(path: &str) -> bool {
 mod tests {
     use super::{write, Output, MANIFEST};
     use std::fs;
+    use std::path::Path;
+    use std::time::{Duration, SystemTime};
+
+    /// Sets a file's modification time, as `touch -d` does.
+    fn set_modified(path: &Path, time: SystemTime) {
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|file| file.set_modified(time))
+            .expect("set the modification time");
+    }
+
+    fn modified(path: &Path) -> SystemTime {
+        fs::metadata(path)
+            .and_then(|it| it.modified())
+            .expect("modification time")
+    }
+
+    fn counts(summary: &super::Summary) -> (usize, usize) {
+        (summary.written, summary.unchanged)
+    }
+
+    #[test]
+    fn a_file_changed_by_hand_is_written_again_even_at_the_same_size() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        let outputs = [output("a/one.yml", "one\n"), output("b/two.yml", "two\n")];
+        write(&out, &outputs, None).expect("first build");
+        // Edited after the build: the same size, a later modification time.
+        let edited = out.join("a/one.yml");
+        fs::write(&edited, "ONE\n").expect("edit");
+        set_modified(
+            &edited,
+            modified(&out.join(MANIFEST)) + Duration::from_secs(2),
+        );
+        let summary = write(&out, &outputs, None).expect("second build");
+        assert_eq!(counts(&summary), (1, 1));
+        assert_eq!(fs::read_to_string(&edited).expect("read"), "one\n");
+    }
+
+    #[test]
+    fn a_file_of_another_size_is_written_again_whatever_its_time() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        let outputs = [output("a/one.yml", "one\n")];
+        write(&out, &outputs, None).expect("first build");
+        // Edited, then its time put back to before the manifest was written.
+        let edited = out.join("a/one.yml");
+        fs::write(&edited, "one, edited\n").expect("edit");
+        set_modified(
+            &edited,
+            modified(&out.join(MANIFEST)) - Duration::from_secs(60),
+        );
+        let summary = write(&out, &outputs, None).expect("second build");
+        assert_eq!(counts(&summary), (1, 0));
+        assert_eq!(fs::read_to_string(&edited).expect("read"), "one\n");
+    }
+
+    #[test]
+    fn a_manifest_without_hashes_is_checked_by_reading_and_then_gets_them() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        let outputs = [output("a/one.yml", "one\n"), output("b/two.yml", "two\n")];
+        write(&out, &outputs, None).expect("first build");
+        // The manifest as earlier versions wrote it: paths only.
+        fs::write(
+            out.join(MANIFEST),
+            "# Files written by `hostplan build` into this directory; the next build replaces or removes them.\n# Other files here are left alone.\na/one.yml\nb/two.yml\n",
+        )
+        .expect("write");
+        let summary = write(&out, &outputs, None).expect("second build");
+        assert_eq!(counts(&summary), (0, 2));
+        let manifest = fs::read_to_string(out.join(MANIFEST)).expect("manifest");
+        let hash = blake3::hash(b"one\n").to_hex();
+        assert!(
+            manifest.contains(&format!("\n{hash}  a/one.yml\n")),
+            "{manifest}"
+        );
+        let summary = write(&out, &outputs, None).expect("third build");
+        assert_eq!(counts(&summary), (0, 2));
+        assert_eq!(
+            fs::read_to_string(out.join(MANIFEST)).expect("manifest"),
+            manifest
+        );
+    }
+
+    #[test]
+    fn a_kept_file_changed_by_hand_is_checked_by_the_next_full_build() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        let outputs = [output("a/one.yml", "one\n"), output("b/two.yml", "two\n")];
+        write(&out, &outputs, None).expect("first build");
+        // `b/two.yml` is edited by hand after the build (same size) and then `a/` alone is
+        // rebuilt with new contents: the file is carried over as it is, and the manifest
+        // written after the edit must not vouch for its old hash.
+        let now = SystemTime::now();
+        set_modified(&out.join(MANIFEST), now - Duration::from_secs(60));
+        let edited = out.join("b/two.yml");
+        fs::write(&edited, "TWO\n").expect("edit");
+        set_modified(&edited, now - Duration::from_secs(30));
+        let prefixes = ["a/".to_string()];
+        let summary =
+            write(&out, &[output("a/one.yml", "uno\n")], Some(&prefixes[..])).expect("build of a/");
+        assert_eq!(counts(&summary), (1, 0));
+        assert_eq!(fs::read_to_string(&edited).expect("read"), "TWO\n");
+        let summary = write(&out, &outputs, None).expect("full build");
+        assert_eq!(counts(&summary), (2, 0));
+        assert_eq!(fs::read_to_string(&edited).expect("read"), "two\n");
+    }
 
     fn output(path: &str, contents: &str) -> Output {
         Output {
@@ -419,7 +642,12 @@ mod tests {
         names.sort();
         assert_eq!(names, ["bystander", "out"]);
         let manifest = fs::read_to_string(out.join(MANIFEST)).expect("manifest");
-        assert!(manifest.ends_with("a/one.yml\nb/two.yml\n"), "{manifest}");
+        let expected = format!(
+            "\n{}  a/one.yml\n{}  b/two.yml\n",
+            blake3::hash(b"1\n").to_hex(),
+            blake3::hash(b"2\n").to_hex()
+        );
+        assert!(manifest.ends_with(&expected), "{manifest}");
     }
 
     #[test]
