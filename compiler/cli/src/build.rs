@@ -32,6 +32,19 @@ pub const MANIFEST: &str = ".hostplan-manifest";
 pub struct Output {
     pub path: String,
     pub contents: String,
+    /// The BLAKE3 hash of `contents`, recorded in the manifest.
+    pub hash: blake3::Hash,
+}
+
+impl Output {
+    pub fn new(path: String, contents: String) -> Output {
+        let hash = blake3::hash(contents.as_bytes());
+        Output {
+            path,
+            contents,
+            hash,
+        }
+    }
 }
 
 /// What a build changed, for the command's summary.
@@ -125,23 +138,18 @@ pub fn write(
             });
         }
     }
-    let hashes: Vec<blake3::Hash> = outputs
-        .iter()
-        .map(|it| blake3::hash(it.contents.as_bytes()))
-        .collect();
     let mut entries: Vec<Entry> = outputs
         .iter()
-        .zip(&hashes)
-        .map(|(output, hash)| Entry {
+        .map(|output| Entry {
             path: output.path.clone(),
-            hash: Some(*hash),
+            hash: Some(output.hash),
         })
         .collect();
     entries.append(&mut kept);
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     entries.dedup_by(|a, b| a.path == b.path);
     let manifest_text = manifest_text(&entries);
-    if up_to_date(out, outputs, &hashes, &manifest, &manifest_text) {
+    if up_to_date(out, outputs, &manifest, &manifest_text) {
         return Ok(Summary {
             written: 0,
             unchanged: outputs.len(),
@@ -154,7 +162,7 @@ pub fn write(
         .map_err(fail("create a staging directory in", &parent))?;
     let stage = staging.path();
     let mut summary = Summary::default();
-    for (output, hash) in outputs.iter().zip(&hashes) {
+    for output in outputs {
         let target = stage.join(&output.path);
         if let Some(dir) = target.parent() {
             fs::create_dir_all(dir).map_err(fail("create", dir))?;
@@ -165,7 +173,7 @@ pub fn write(
         // guarantee is against failed and interrupted builds (the swap happens only after
         // every file is written), and an fsync per file made a build 10 times slower.
         let previous_file = out.join(&output.path);
-        let unchanged = manifest.unchanged(&previous_file, output, hash);
+        let unchanged = manifest.unchanged(&previous_file, output);
         if unchanged && fs::hard_link(&previous_file, &target).is_ok() {
             summary.unchanged += 1;
             continue;
@@ -257,13 +265,13 @@ impl Manifest {
     }
 
     /// True when the file at `path`, which the previous build wrote as `output.path`, holds
-    /// exactly `output`'s contents, whose hash is `hash`. The file is read only when the manifest
-    /// cannot tell: no recorded hash, or the file was replaced or modified since.
-    fn unchanged(&self, path: &Path, output: &Output, hash: &blake3::Hash) -> bool {
+    /// exactly `output`'s contents. The file is read only when the manifest cannot tell: no
+    /// recorded hash, or the file was replaced or modified since.
+    fn unchanged(&self, path: &Path, output: &Output) -> bool {
         match self.hashes.get(&output.path) {
             // Untouched, the file holds the contents of the recorded hash, and so the new
             // contents exactly when the hashes are equal; its size must then be theirs too.
-            Some(recorded) if recorded == hash => {
+            Some(recorded) if *recorded == output.hash => {
                 self.untouched(path, Some(output.contents.len() as u64))
                     || fs::read(path).is_ok_and(|old| old == output.contents.as_bytes())
             }
@@ -324,20 +332,13 @@ fn manifest_text(entries: &[Entry]) -> String {
 /// manifest this build would write, hashes included, so an equal manifest on disk says that the
 /// previous build wrote these very contents; each file is then checked to be untouched since
 /// (or read, when it may not be).
-fn up_to_date(
-    out: &Path,
-    outputs: &[Output],
-    hashes: &[blake3::Hash],
-    manifest: &Manifest,
-    manifest_text: &str,
-) -> bool {
+fn up_to_date(out: &Path, outputs: &[Output], manifest: &Manifest, manifest_text: &str) -> bool {
     if manifest.text != manifest_text.as_bytes() {
         return false;
     }
     outputs
         .iter()
-        .zip(hashes)
-        .all(|(output, hash)| manifest.unchanged(&out.join(&output.path), output, hash))
+        .all(|output| manifest.unchanged(&out.join(&output.path), output))
 }
 
 /// Copies (as hard links) into the staging tree every file of the old output that the build
@@ -603,10 +604,7 @@ mod tests {
     }
 
     fn output(path: &str, contents: &str) -> Output {
-        Output {
-            path: path.to_string(),
-            contents: contents.to_string(),
-        }
+        Output::new(path.to_string(), contents.to_string())
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod build;
 mod commands;
 mod fs;
 mod outputs;
+mod parallel;
 mod policy;
 
 use std::io::Write;

@@ -33,14 +33,17 @@ pub(crate) fn build(
         let _ = writeln!(io.stderr(), "error: {message}");
         return exit::USAGE;
     }
-    let files = generate(&analysis, &program, &plan_display_path(plan_path, out), env);
-    let outputs: Vec<crate::build::Output> = files
-        .into_iter()
-        .map(|it| crate::build::Output {
-            path: it.path,
-            contents: it.contents,
-        })
-        .collect();
+    // Each file is hashed for the manifest on the thread that generated it.
+    let outputs: Vec<crate::build::Output> = generate_with(
+        &analysis,
+        &program,
+        &plan_display_path(plan_path, out),
+        env,
+        |it| crate::build::Output::new(it.path, it.contents),
+    )
+    .into_iter()
+    .flatten()
+    .collect();
     let prefixes: Option<Vec<String>> = env.map(|name| vec![format!("{name}/")]);
     match crate::build::write(out, &outputs, prefixes.as_deref()) {
         Ok(summary) => {
@@ -69,20 +72,87 @@ pub(crate) fn build(
 /// Every file `hostplan build` writes for an analysed and lowered plan, in memory: each
 /// environment's outputs (only `env`'s when given) and, for the whole plan, the estimate reports.
 /// `plan_path` is the plan as the generated files name it.
+///
+/// Environments and reports are independent, so they are generated on all cores; the files
+/// come out in the same order as one after the other: the environments in plan order, then
+/// the reports.
 pub fn generate(
     analysis: &Analysis,
     program: &hostplan_core::ir::Program,
     plan_path: &str,
     env: Option<&str>,
 ) -> Vec<hostplan_codegen::OutputFile> {
+    generate_with(analysis, program, plan_path, env, |it| it)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// One independent piece of a build's outputs.
+enum Job<'a> {
+    Report(Report),
+    Environment(&'a hostplan_core::ir::Environment),
+}
+
+/// [`generate`], with `finish` applied to each file on the thread that made it (the build
+/// hashes them there); the files of each job in order, jobs in output order.
+fn generate_with<T: Send>(
+    analysis: &Analysis,
+    program: &hostplan_core::ir::Program,
+    plan_path: &str,
+    env: Option<&str>,
+    finish: impl Fn(hostplan_codegen::OutputFile) -> T + Sync,
+) -> Vec<Vec<T>> {
     let options = hostplan_codegen::EmitOptions {
         plan_path: plan_path.to_string(),
     };
-    let mut files = hostplan_codegen::emit(program, &options, env);
-    if env.is_none() {
-        files.extend(estimate_files(analysis, &options.plan_path));
+    let environments = program
+        .environments
+        .iter()
+        .filter(|it| env.is_none_or(|name| name == it.name));
+    let mut jobs: Vec<Job> = environments.map(Job::Environment).collect();
+    let reports = report_input(analysis).filter(|_| env.is_none());
+    if reports.is_some() {
+        jobs.extend([Report::Json, Report::Markdown, Report::Html].map(Job::Report));
     }
-    files
+    // The threads take the jobs in this order: the largest first, so that no large job is
+    // left to run alone at the end. Each job keeps its place in the output.
+    let mut order: Vec<(usize, &Job)> = jobs.iter().enumerate().collect();
+    order.sort_by_key(|(place, job)| (std::cmp::Reverse(job.weight()), *place));
+    let done = crate::parallel::map(&order, |(_, job)| match job {
+        Job::Environment(env) => hostplan_codegen::emit_environment(program, env, &options)
+            .into_iter()
+            .map(&finish)
+            .collect(),
+        Job::Report(report) => reports
+            .as_ref()
+            .map(|input| finish(report_file(*report, input, plan_path)))
+            .into_iter()
+            .collect(),
+    });
+    let mut placed: Vec<(usize, Vec<T>)> =
+        order.iter().map(|(place, _)| *place).zip(done).collect();
+    placed.sort_unstable_by_key(|(place, _)| *place);
+    placed.into_iter().map(|(_, files)| files).collect()
+}
+
+impl Job<'_> {
+    /// A rough rank of how long the job takes, from what the backends write: an environment
+    /// with Terraform and Kubernetes manifests, one with Terraform, then one of Kubernetes
+    /// manifests and each estimate report, then a Compose environment.
+    fn weight(&self) -> u8 {
+        match self {
+            Job::Report(_) => 3,
+            Job::Environment(env) => {
+                let terraform = u8::from(env.infrastructure.cloud.is_some());
+                let kubernetes = u8::from(matches!(
+                    env.target,
+                    hostplan_core::ir::Target::Kubernetes(_)
+                ));
+                2 + 2 * terraform + kubernetes
+            }
+        }
+    }
 }
 
 /// `hostplan graph`: prints the dependency graph of the plan's resources.
@@ -252,38 +322,70 @@ fn plan_display_path(plan: &Path, out: &Path) -> String {
 /// The estimate of the whole plan as `estimate.json`, `estimate.md` and `estimate.html`, at the
 /// top of the output directory. A build of one environment leaves them as they are.
 pub fn estimate_files(analysis: &Analysis, plan_path: &str) -> Vec<hostplan_codegen::OutputFile> {
-    let (Some(model), Some(estimate)) = (&analysis.plan, &analysis.estimate) else {
+    let Some(input) = report_input(analysis) else {
         return Vec::new();
     };
-    let input = hostplan_codegen::report::ReportInput {
+    [Report::Json, Report::Markdown, Report::Html]
+        .into_iter()
+        .map(|report| report_file(report, &input, plan_path))
+        .collect()
+}
+
+/// The estimate reports a build writes.
+#[derive(Clone, Copy)]
+enum Report {
+    Json,
+    Markdown,
+    Html,
+}
+
+fn report_input(analysis: &Analysis) -> Option<hostplan_codegen::report::ReportInput<'_>> {
+    let (Some(model), Some(estimate)) = (&analysis.plan, &analysis.estimate) else {
+        return None;
+    };
+    Some(hostplan_codegen::report::ReportInput {
         estimate,
         suppressions: crate::commands::suppressions(model),
-    };
-    let header = hostplan_codegen::header::html_comment(plan_path);
-    let mut json = hostplan_codegen::report::json::value(&input);
-    if let serde_json::Value::Object(map) = &mut json {
-        map.insert(
-            "generated".to_string(),
-            serde_json::Value::String(hostplan_codegen::header::text(plan_path)),
-        );
-    }
-    let mut json_text = serde_json::to_string_pretty(&json).unwrap_or_default();
-    json_text.push('\n');
-    vec![
-        hostplan_codegen::OutputFile {
-            path: "estimate.json".to_string(),
-            contents: json_text,
-        },
-        hostplan_codegen::OutputFile {
-            path: "estimate.md".to_string(),
-            contents: format!(
-                "{header}{}",
-                hostplan_codegen::report::markdown::render(&input)
+    })
+}
+
+fn report_file(
+    report: Report,
+    input: &hostplan_codegen::report::ReportInput,
+    plan_path: &str,
+) -> hostplan_codegen::OutputFile {
+    let (path, contents) = match report {
+        Report::Json => {
+            let mut json = hostplan_codegen::report::json::value(input);
+            if let serde_json::Value::Object(map) = &mut json {
+                map.insert(
+                    "generated".to_string(),
+                    serde_json::Value::String(hostplan_codegen::header::text(plan_path)),
+                );
+            }
+            let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+            text.push('\n');
+            ("estimate.json", text)
+        }
+        Report::Markdown => (
+            "estimate.md",
+            format!(
+                "{}{}",
+                hostplan_codegen::header::html_comment(plan_path),
+                hostplan_codegen::report::markdown::render(input)
             ),
-        },
-        hostplan_codegen::OutputFile {
-            path: "estimate.html".to_string(),
-            contents: format!("{header}{}", hostplan_codegen::report::html::render(&input)),
-        },
-    ]
+        ),
+        Report::Html => (
+            "estimate.html",
+            format!(
+                "{}{}",
+                hostplan_codegen::header::html_comment(plan_path),
+                hostplan_codegen::report::html::render(input)
+            ),
+        ),
+    };
+    hostplan_codegen::OutputFile {
+        path: path.to_string(),
+        contents,
+    }
 }

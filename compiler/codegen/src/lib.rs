@@ -35,17 +35,28 @@ pub struct EmitOptions {
 /// Writes every environment's outputs, in plan order, each backend's files in a fixed order.
 /// `only` restricts the output to one environment.
 pub fn emit(program: &ir::Program, options: &EmitOptions, only: Option<&str>) -> Vec<OutputFile> {
+    program
+        .environments
+        .iter()
+        .filter(|env| only.is_none_or(|it| it == env.name))
+        .flat_map(|env| emit_environment(program, env, options))
+        .collect()
+}
+
+/// Writes one environment's outputs, each backend's files in a fixed order. Environments are
+/// independent of each other, so callers may emit them in any order, or at the same time, and
+/// concatenate the results in plan order to get [`emit`]'s.
+pub fn emit_environment(
+    program: &ir::Program,
+    env: &ir::Environment,
+    options: &EmitOptions,
+) -> Vec<OutputFile> {
     let mut files = Vec::new();
-    for env in &program.environments {
-        if only.is_some_and(|it| it != env.name) {
-            continue;
-        }
-        // Terraform first, so that the environment's README can list its files.
-        terraform::emit(program, env, options, &mut files);
-        match env.target {
-            ir::Target::Compose => compose::emit(program, env, options, &mut files),
-            ir::Target::Kubernetes(_) => kubernetes::emit(program, env, options, &mut files),
-        }
+    // Terraform first, so that the environment's README can list its files.
+    terraform::emit(program, env, options, &mut files);
+    match env.target {
+        ir::Target::Compose => compose::emit(program, env, options, &mut files),
+        ir::Target::Kubernetes(_) => kubernetes::emit(program, env, options, &mut files),
     }
     files
 }
