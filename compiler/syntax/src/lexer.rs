@@ -1,4 +1,5 @@
-//! The lexer, written with nom combinators over `&str`.
+//! The lexer, written with nom combinators over `&str`; the first byte of a token chooses the
+//! combinator that reads it.
 //!
 //! Lexing never fails: a character that starts no token becomes an `Unknown` token and a
 //! diagnostic. Comments and line breaks are tokens too, because the parser keeps comments
@@ -126,18 +127,30 @@ enum Raw {
     Money,
 }
 
+/// One token at the start of `input`. Every kind of token starts with characters no other
+/// kind starts with, so the first byte chooses the one parser to try instead of trying each in
+/// turn.
 fn lex_token(input: &str) -> IResult<&str, Raw> {
-    alt((
-        recognize(pair(char('#'), take_while(|c| c != '\n')))
-            .map(|_| Raw::Kind(TokenKind::Comment)),
-        char('\n').map(|_| Raw::Kind(TokenKind::Newline)),
-        ident.map(|_| Raw::Kind(TokenKind::Ident)),
-        number_with_suffix.map(|_| Raw::Number),
-        recognize(pair(char('$'), number)).map(|_| Raw::Money),
-        string.map(|_| Raw::Str),
-        punct.map(Raw::Kind),
-    ))
-    .parse(input)
+    match input.as_bytes().first() {
+        Some(b'#') => {
+            // A comment runs to the end of the line (`find` looks for the byte with memchr).
+            let len = input.find('\n').unwrap_or(input.len());
+            Ok((
+                input.get(len..).unwrap_or(""),
+                Raw::Kind(TokenKind::Comment),
+            ))
+        }
+        Some(b'\n') => Ok((input.get(1..).unwrap_or(""), Raw::Kind(TokenKind::Newline))),
+        Some(byte) if byte.is_ascii_alphabetic() || *byte == b'_' => {
+            ident.map(|_| Raw::Kind(TokenKind::Ident)).parse(input)
+        }
+        Some(byte) if byte.is_ascii_digit() => number_with_suffix.map(|_| Raw::Number).parse(input),
+        Some(b'$') => recognize(pair(char('$'), number))
+            .map(|_| Raw::Money)
+            .parse(input),
+        Some(b'"') => string.map(|_| Raw::Str).parse(input),
+        _ => punct.map(Raw::Kind).parse(input),
+    }
 }
 
 fn ident(input: &str) -> IResult<&str, &str> {
@@ -227,6 +240,9 @@ fn split_number(text: &str) -> (&str, &str) {
 }
 
 fn parse_number(text: &str) -> f64 {
+    if !text.contains('_') {
+        return text.parse::<f64>().unwrap_or(0.0);
+    }
     let cleaned: String = text.chars().filter(|c| *c != '_').collect();
     cleaned.parse::<f64>().unwrap_or(0.0)
 }
@@ -276,6 +292,10 @@ fn lex_string_body(token_text: &str, span: Span, diagnostics: &mut Vec<Diagnosti
         token_text.len()
     };
     let body = token_text.get(1..body_end).unwrap_or("");
+    if !body.contains('\\') {
+        // Most strings have no escapes: their value is their text.
+        return TokenKind::Str(body.to_string());
+    }
     let mut value = String::with_capacity(body.len());
     let mut chars = body.char_indices().peekable();
     while let Some((idx, ch)) = chars.next() {
