@@ -50,7 +50,9 @@ pub struct Workspace {
 }
 
 /// The standard library, embedded at build time: `(name, text)`, sorted by name.
-pub static STDLIB: &[(&str, &str)] = &[
+pub static STDLIB: &[(&str, &str)] = &STDLIB_MODULES;
+
+const STDLIB_MODULES: [(&str, &str); 4] = [
     ("aws", include_str!("../../../stdlib/aws.hplan")),
     ("cht", include_str!("../../../stdlib/cht.hplan")),
     ("gcp", include_str!("../../../stdlib/gcp.hplan")),
@@ -63,23 +65,27 @@ type StdModule = (String, Arc<str>, Arc<File>);
 /// A cached parse: the text it was made from, the tree and the syntax diagnostics.
 type CachedParse = (Arc<str>, Arc<File>, Vec<Diagnostic>);
 
-/// Parses of the standard library, made once per process: they never change, and the
-/// language server re-checks plans on every keystroke.
-fn stdlib_parses() -> &'static [StdModule] {
-    static PARSES: OnceLock<Vec<StdModule>> = OnceLock::new();
-    PARSES.get_or_init(|| {
-        STDLIB
-            .iter()
-            .map(|(name, text)| {
-                let parse = parse(FileId(0), text);
-                (
-                    format!("std/{name}.hplan"),
-                    Arc::from(*text),
-                    Arc::new(parse.file),
-                )
-            })
-            .collect()
-    })
+/// Parses of the standard library modules, each made once per process and only when needed:
+/// they never change, and the language server re-checks plans on every keystroke.
+static STDLIB_PARSES: [OnceLock<StdModule>; STDLIB_MODULES.len()] =
+    [const { OnceLock::new() }; STDLIB_MODULES.len()];
+
+/// The standard library module `std/NAME`, parsed on first use.
+fn stdlib_module(name: &str) -> Option<&'static StdModule> {
+    let index = STDLIB_MODULES.iter().position(|(it, _)| *it == name)?;
+    stdlib_parse(index)
+}
+
+fn stdlib_parse(index: usize) -> Option<&'static StdModule> {
+    let (name, text) = STDLIB_MODULES.get(index)?;
+    Some(STDLIB_PARSES.get(index)?.get_or_init(|| {
+        let parse = parse(FileId(0), text);
+        (
+            format!("std/{name}.hplan"),
+            Arc::from(*text),
+            Arc::new(parse.file),
+        )
+    }))
 }
 
 /// Parses kept between loads, keyed by path and reused while the text is unchanged, so the
@@ -234,7 +240,7 @@ fn resolve_import(
         if let Some(id) = by_path.get(&path) {
             return Some(*id);
         }
-        let Some((_, text, ast)) = stdlib_parses().iter().find(|(it, _, _)| *it == path) else {
+        let Some((_, text, ast)) = stdlib_module(name) else {
             let modules: Vec<String> = STDLIB
                 .iter()
                 .map(|(name, _)| format!("`std/{name}`"))
