@@ -14,7 +14,7 @@
 //! every map entry and sequence item can carry a comment that is printed on the
 //! lines above it.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// A finite floating-point number.
 ///
@@ -119,15 +119,47 @@ impl Comment {
         self.lines
             .iter()
             .map(|line| {
-                let safe = sanitize_comment_line(line);
-                let trimmed = safe.trim_end();
-                if trimmed.is_empty() {
-                    "#".to_string()
-                } else {
-                    format!("# {trimmed}")
-                }
+                let mut out = String::new();
+                push_rendered_line(&mut out, line);
+                out
             })
             .collect()
+    }
+
+    /// Writes [`Comment::rendered_lines`] into `out`, each line after `indent`
+    /// spaces and followed by a line break, without building the lines apart.
+    pub(crate) fn write_rendered(&self, out: &mut String, indent: usize) {
+        for line in &self.lines {
+            push_spaces(out, indent);
+            push_rendered_line(out, line);
+            out.push('\n');
+        }
+    }
+}
+
+/// Appends `# line` (or `#` when nothing is left of the line once it is made
+/// safe and its trailing white space dropped).
+fn push_rendered_line(out: &mut String, line: &str) {
+    let start = out.len();
+    out.push_str("# ");
+    push_sanitized_comment_line(out, line);
+    let text_len = out.get(start + 2..).map_or(0, |text| text.trim_end().len());
+    if text_len == 0 {
+        out.truncate(start);
+        out.push('#');
+    } else {
+        out.truncate(start + 2 + text_len);
+    }
+}
+
+/// Appends `count` spaces.
+pub(crate) fn push_spaces(out: &mut String, count: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = count;
+    while left > 0 {
+        let chunk = left.min(SPACES.len());
+        out.push_str(SPACES.get(..chunk).unwrap_or(""));
+        left -= chunk;
     }
 }
 
@@ -149,18 +181,25 @@ impl From<&String> for Comment {
     }
 }
 
-/// Replaces characters that a YAML or HCL reader would treat as a line break,
-/// or that are not allowed in a YAML stream at all, with a visible escape.
-fn sanitize_comment_line(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
+/// Appends `line` with characters that a YAML or HCL reader would treat as a
+/// line break, or that are not allowed in a YAML stream at all, replaced by a
+/// visible escape.
+fn push_sanitized_comment_line(out: &mut String, line: &str) {
+    // Printable ASCII and tabs, the usual case, need no escape.
+    if line
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
+        out.push_str(line);
+        return;
+    }
     for c in line.chars() {
         if c == '\t' || (!c.is_control() && !is_unicode_line_break_or_bom(c) && !is_nonchar(c)) {
             out.push(c);
         } else {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
         }
     }
-    out
 }
 
 /// U+0085, U+2028 and U+2029 are line breaks for YAML 1.1 readers, and a

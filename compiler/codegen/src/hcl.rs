@@ -25,7 +25,10 @@
 //! `hcl-rs` does not align `=` as `terraform fmt` does; `hcl-rs` is used in the
 //! tests to parse the output back.
 
-use crate::doc::{is_nonchar, is_unicode_line_break_or_bom, Comment, Document, Float};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use crate::doc::{is_nonchar, is_unicode_line_break_or_bom, push_spaces, Comment, Document, Float};
 
 /// Spaces per nesting level.
 const INDENT: usize = 2;
@@ -512,10 +515,7 @@ pub fn to_string(body: &Body) -> String {
 /// Prints a file: the header comment, a blank line, then the body.
 pub fn document(doc: &Document<Body>) -> String {
     let mut out = String::new();
-    for line in doc.header.rendered_lines() {
-        out.push_str(&line);
-        out.push('\n');
-    }
+    doc.header.write_rendered(&mut out, 0);
     if !doc.header.is_empty() && !doc.root.is_empty() {
         // Without the blank line the header would read as the comment of the
         // first block.
@@ -541,9 +541,9 @@ pub fn is_identifier(s: &str) -> bool {
 /// and a leading digit or dash gets a `_` in front. The printer uses it so
 /// that a bad name can never produce a file that fails to parse;
 /// [`validate`] reports such names so that tests catch them.
-fn sanitize_identifier(s: &str) -> String {
+fn sanitize_identifier(s: &str) -> Cow<'_, str> {
     if is_identifier(s) {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out: String = s
         .chars()
@@ -558,7 +558,7 @@ fn sanitize_identifier(s: &str) -> String {
     if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         out.insert(0, '_');
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Problems that the printer papers over: attribute names and block types
@@ -669,6 +669,14 @@ pub fn quoted(s: &str) -> String {
 
 /// Escapes literal text for the inside of a quoted string or template.
 fn push_escaped(out: &mut String, s: &str) {
+    // Printable ASCII without quotes, backslashes or the start of an
+    // interpolation, the usual case, is written as it is.
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'"' | b'\\' | b'$' | b'%'))
+    {
+        out.push_str(s);
+        return;
+    }
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -683,7 +691,7 @@ fn push_escaped(out: &mut String, s: &str) {
                 out.push(c);
             }
             c if c.is_control() || is_unicode_line_break_or_bom(c) || is_nonchar(c) => {
-                out.push_str(&format!("\\u{:04X}", c as u32));
+                let _ = write!(out, "\\u{:04X}", c as u32);
             }
             c => out.push(c),
         }
@@ -777,6 +785,10 @@ fn render_template(template: &Template) -> String {
 /// `hclwrite` counts. Combining marks, zero-width joiners and variation
 /// selectors add no width, and a pair of regional indicators is one flag.
 fn display_width(s: &str) -> usize {
+    if s.is_ascii() {
+        // Every ASCII character is one column wide.
+        return s.len();
+    }
     let mut width = 0;
     let mut pending_regional = false;
     for c in s.chars() {
@@ -804,20 +816,16 @@ fn display_width(s: &str) -> usize {
 }
 
 fn pad(out: &mut String, level: usize) {
-    out.extend(std::iter::repeat_n(' ', level * INDENT));
+    push_spaces(out, level * INDENT);
 }
 
 fn write_comment(out: &mut String, comment: &Comment, level: usize) {
-    for line in comment.rendered_lines() {
-        pad(out, level);
-        out.push_str(&line);
-        out.push('\n');
-    }
+    comment.write_rendered(out, level * INDENT);
 }
 
 /// A rendered `key = value` line (or object item) before alignment.
-struct Assignment {
-    key: String,
+struct Assignment<'a> {
+    key: Cow<'a, str>,
     value: String,
     /// True when `terraform fmt` would put this line in an alignment run:
     /// the value is on one line, or is a heredoc.
@@ -849,7 +857,7 @@ fn render_expr(expr: &Expr, level: usize, heredoc_ok: bool) -> String {
 
 fn render_call(name: &str, args: &[Expr], level: usize) -> String {
     let name = if is_identifier(name) || is_namespaced_function(name) {
-        name.to_string()
+        Cow::Borrowed(name)
     } else {
         sanitize_identifier(name)
     };
@@ -900,7 +908,7 @@ fn render_tuple(items: &[Expr], level: usize) -> String {
 
 /// Object keys are bare when they are plain identifiers that cannot be read
 /// as a keyword (`for` would start a `for` expression), quoted otherwise.
-fn object_key(key: &str) -> String {
+fn object_key(key: &str) -> Cow<'_, str> {
     let bare = key
         .chars()
         .next()
@@ -908,9 +916,9 @@ fn object_key(key: &str) -> String {
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !matches!(key, "true" | "false" | "null" | "for" | "in" | "if");
     if bare {
-        key.to_string()
+        Cow::Borrowed(key)
     } else {
-        quoted(key)
+        Cow::Owned(quoted(key))
     }
 }
 
@@ -929,7 +937,7 @@ fn render_object(object: &Object, level: usize) -> String {
     out
 }
 
-fn assignment(key: String, value: &Expr, level: usize) -> Assignment {
+fn assignment<'a>(key: Cow<'a, str>, value: &Expr, level: usize) -> Assignment<'a> {
     let rendered = render_expr(value, level, true);
     let is_heredoc = rendered.starts_with("<<") && matches!(value, Expr::Heredoc(_));
     Assignment {

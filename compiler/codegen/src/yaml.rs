@@ -21,7 +21,11 @@
 //! explicit indentation indicator when the text starts with a space) when
 //! that is exact; otherwise they are double-quoted with `\n` escapes.
 
-use crate::doc::{is_nonchar, is_unicode_line_break_or_bom, Comment, Document, Map, Node, Seq};
+use std::fmt::Write as _;
+
+use crate::doc::{
+    is_nonchar, is_unicode_line_break_or_bom, push_spaces, Comment, Document, Map, Node, Seq,
+};
 
 /// Spaces per nesting level.
 const INDENT: usize = 2;
@@ -75,9 +79,15 @@ pub fn is_plain_safe(s: &str) -> bool {
         // edges are a trap for human readers even where YAML keeps them.
         return false;
     }
-    if s.chars()
-        .any(|c| c.is_control() || is_unicode_line_break_or_bom(c) || is_nonchar(c))
-    {
+    let needs_escapes = if s.is_ascii() {
+        // The Unicode line breaks, byte-order mark and non-characters are not
+        // ASCII, so for ASCII text only the control characters remain.
+        s.bytes().any(|b| b.is_ascii_control())
+    } else {
+        s.chars()
+            .any(|c| c.is_control() || is_unicode_line_break_or_bom(c) || is_nonchar(c))
+    };
+    if needs_escapes {
         // Tabs, line breaks and unprintable characters need escapes.
         return false;
     }
@@ -98,8 +108,14 @@ pub fn is_plain_safe(s: &str) -> bool {
         // A document end marker when it lands at column 0.
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
-        // A mapping indicator or a comment inside the scalar.
+    // A mapping indicator or a comment inside the scalar. Both are ASCII, and
+    // ASCII bytes never occur inside another character's UTF-8 encoding, so
+    // looking at byte pairs finds exactly the `: ` and ` #` in the text.
+    let indicator = s
+        .as_bytes()
+        .windows(2)
+        .any(|pair| pair == b": " || pair == b" #");
+    if indicator || s.ends_with(':') {
         return false;
     }
     !may_resolve_to_non_string(s)
@@ -108,14 +124,13 @@ pub fn is_plain_safe(s: &str) -> bool {
 /// True when some YAML 1.1 or 1.2 reader could resolve the plain scalar `s` to
 /// a null, boolean, number, date or special key instead of a string.
 fn may_resolve_to_non_string(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
     // YAML 1.1 booleans (go-yaml v2 also takes `y` and `n`), YAML 1.1/1.2
     // nulls. Matching case-insensitively covers every spelling any reader
     // accepts and a few no reader does, which is harmless.
-    if matches!(
-        lower.as_str(),
-        "y" | "n" | "yes" | "no" | "true" | "false" | "on" | "off" | "null" | "~"
-    ) {
+    const WORDS: [&str; 10] = [
+        "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~",
+    ];
+    if WORDS.iter().any(|word| s.eq_ignore_ascii_case(word)) {
         return true;
     }
     // The YAML 1.1 merge key and PyYAML's `value` type.
@@ -123,8 +138,8 @@ fn may_resolve_to_non_string(s: &str) -> bool {
         return true;
     }
     // Infinities and NaN in any case, with or without sign.
-    let unsigned = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
-    if unsigned == ".inf" || unsigned == ".nan" {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if unsigned.eq_ignore_ascii_case(".inf") || unsigned.eq_ignore_ascii_case(".nan") {
         return true;
     }
     // Numbers in every notation (decimal, `0x`, `0o`, `0b`, leading-zero
@@ -160,32 +175,45 @@ fn may_resolve_to_non_string(s: &str) -> bool {
 /// the same string.
 pub fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if c.is_control() || is_unicode_line_break_or_bom(c) || is_nonchar(c) => {
-                // Every such character is in the Basic Multilingual Plane.
-                out.push_str(&format!("\\u{:04X}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    push_double_quoted(&mut out, s);
     out
 }
 
-/// A string as a single-line scalar: plain when safe, double-quoted otherwise.
-fn inline_string(s: &str) -> String {
+fn push_double_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    // Runs of characters that need no escape are copied as they are.
+    let mut run_start = 0;
+    for (index, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            '\r' => "\\r",
+            '\0' => "\\0",
+            c if c.is_control() || is_unicode_line_break_or_bom(c) || is_nonchar(c) => "",
+            _ => continue,
+        };
+        out.push_str(s.get(run_start..index).unwrap_or(""));
+        run_start = index + c.len_utf8();
+        if escape.is_empty() {
+            // Every such character is in the Basic Multilingual Plane.
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        } else {
+            out.push_str(escape);
+        }
+    }
+    out.push_str(s.get(run_start..).unwrap_or(""));
+    out.push('"');
+}
+
+/// Appends `s` as a single-line scalar: plain when safe, double-quoted
+/// otherwise.
+fn push_inline_string(out: &mut String, s: &str) {
     if is_plain_safe(s) {
-        s.to_string()
+        out.push_str(s);
     } else {
-        double_quoted(s)
+        push_double_quoted(out, s);
     }
 }
 
@@ -244,29 +272,27 @@ fn literal_block(s: &str) -> Option<(String, Vec<&str>)> {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    push_spaces(out, indent);
 }
 
 fn write_comment(out: &mut String, comment: &Comment, indent: usize) {
-    for line in comment.rendered_lines() {
-        pad(out, indent);
-        out.push_str(&line);
-        out.push('\n');
-    }
+    comment.write_rendered(out, indent);
 }
 
-/// A scalar or empty collection on one line; `None` for non-empty
-/// collections and block scalars.
-fn inline_scalar(node: &Node) -> Option<String> {
+/// Appends a scalar or empty collection on one line; nothing for non-empty
+/// collections.
+fn push_inline_scalar(out: &mut String, node: &Node) {
     match node {
-        Node::Null => Some("null".to_string()),
-        Node::Bool(b) => Some(b.to_string()),
-        Node::Int(i) => Some(i.to_string()),
-        Node::Float(f) => Some(f.canonical()),
-        Node::Str(s) => Some(inline_string(s)),
-        Node::Seq(seq) if seq.is_empty() => Some("[]".to_string()),
-        Node::Map(map) if map.is_empty() => Some("{}".to_string()),
-        Node::Seq(_) | Node::Map(_) => None,
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Node::Float(f) => out.push_str(&f.canonical()),
+        Node::Str(s) => push_inline_string(out, s),
+        Node::Seq(seq) if seq.is_empty() => out.push_str("[]"),
+        Node::Map(map) if map.is_empty() => out.push_str("{}"),
+        Node::Seq(_) | Node::Map(_) => {}
     }
 }
 
@@ -277,12 +303,8 @@ fn write_root(out: &mut String, node: &Node) {
         // A block scalar at the root is read with different indentation by
         // different readers when it needs an indicator; a root string is
         // always written on one line.
-        Node::Str(s) => {
-            out.push_str(&inline_string(s));
-            out.push('\n');
-        }
         other => {
-            out.push_str(&inline_scalar(other).unwrap_or_default());
+            push_inline_scalar(out, other);
             out.push('\n');
         }
     }
@@ -307,7 +329,7 @@ fn write_string_value(out: &mut String, s: &str, parent_indent: usize) {
         }
         None => {
             out.push(' ');
-            out.push_str(&inline_string(s));
+            push_inline_string(out, s);
             out.push('\n');
         }
     }
@@ -328,7 +350,7 @@ fn write_after_key(out: &mut String, value: &Node, indent: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&inline_scalar(other).unwrap_or_default());
+            push_inline_scalar(out, other);
             out.push('\n');
         }
     }
@@ -349,26 +371,27 @@ fn write_after_dash(out: &mut String, value: &Node, indent: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&inline_scalar(other).unwrap_or_default());
+            push_inline_scalar(out, other);
             out.push('\n');
         }
     }
 }
 
-/// Comments that belong above a compact item's first line: in `- key: v` or
-/// `- - v` the first inner entry starts on the dash line, so its comment (and
-/// recursively that of its own first item) is printed above the dash.
-fn hoisted_comments<'a>(value: &'a Node, acc: &mut Vec<&'a Comment>) {
+/// Writes the comments that belong above a compact item's first line: in
+/// `- key: v` or `- - v` the first inner entry starts on the dash line, so its
+/// comment (and recursively that of its own first item) is printed above the
+/// dash.
+fn write_hoisted_comments(out: &mut String, value: &Node, indent: usize) {
     match value {
         Node::Map(map) => {
             if let Some(first) = map.iter().next() {
-                acc.push(&first.comment);
+                write_comment(out, &first.comment, indent);
             }
         }
         Node::Seq(seq) => {
             if let Some(first) = seq.iter().next() {
-                acc.push(&first.comment);
-                hoisted_comments(&first.value, acc);
+                write_comment(out, &first.comment, indent);
+                write_hoisted_comments(out, &first.value, indent);
             }
         }
         _ => {}
@@ -384,12 +407,18 @@ fn write_map(out: &mut String, map: &Map, indent: usize, first_inline: bool) {
             write_comment(out, &entry.comment, indent);
             pad(out, indent);
         }
-        let key = inline_string(&entry.key);
-        if key.chars().count() <= MAX_IMPLICIT_KEY_CHARS {
-            out.push_str(&key);
+        let key_start = out.len();
+        push_inline_string(out, &entry.key);
+        // A key of at most that many bytes has at most that many characters.
+        let short = out.len() - key_start <= MAX_IMPLICIT_KEY_CHARS
+            || out
+                .get(key_start..)
+                .is_some_and(|key| key.chars().count() <= MAX_IMPLICIT_KEY_CHARS);
+        if short {
             out.push(':');
             write_after_key(out, &entry.value, indent);
         } else {
+            let key = out.split_off(key_start);
             out.push_str("? ");
             out.push_str(&key);
             out.push('\n');
@@ -405,11 +434,8 @@ fn write_map(out: &mut String, map: &Map, indent: usize, first_inline: bool) {
 fn write_seq(out: &mut String, seq: &Seq, indent: usize, first_inline: bool) {
     for (i, item) in seq.iter().enumerate() {
         if !(i == 0 && first_inline) {
-            let mut comments = vec![&item.comment];
-            hoisted_comments(&item.value, &mut comments);
-            for comment in comments {
-                write_comment(out, comment, indent);
-            }
+            write_comment(out, &item.comment, indent);
+            write_hoisted_comments(out, &item.value, indent);
             pad(out, indent);
         }
         out.push('-');
