@@ -540,6 +540,9 @@ fn cost_table(out: &mut String, environments: &[EnvironmentEstimate]) {
 
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return text.to_string();
+    }
     let mut res = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {

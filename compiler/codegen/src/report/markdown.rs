@@ -494,6 +494,12 @@ fn environment(out: &mut String, env: &EnvironmentEstimate) {
 /// Backslash-escapes Markdown's inline punctuation, turns `<`, `>` and `&` into entities so no HTML is
 /// injected, and turns line breaks into spaces so a cell stays on its row.
 pub fn escape(text: &str) -> String {
+    const SPECIAL: [char; 14] = [
+        '\\', '`', '*', '_', '[', ']', '|', '#', '~', '<', '>', '&', '\n', '\r',
+    ];
+    if !text.contains(SPECIAL) {
+        return text.to_string();
+    }
     let mut res = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
