@@ -514,14 +514,20 @@ pub fn to_string(body: &Body) -> String {
 
 /// Prints a file: the header comment, a blank line, then the body.
 pub fn document(doc: &Document<Body>) -> String {
+    file(&doc.header, &doc.root)
+}
+
+/// Prints a file from its parts, as [`document`] does, for a body that is not
+/// in a [`Document`].
+pub fn file(header: &Comment, body: &Body) -> String {
     let mut out = String::new();
-    doc.header.write_rendered(&mut out, 0);
-    if !doc.header.is_empty() && !doc.root.is_empty() {
+    header.write_rendered(&mut out, 0);
+    if !header.is_empty() && !body.is_empty() {
         // Without the blank line the header would read as the comment of the
         // first block.
         out.push('\n');
     }
-    write_body(&mut out, &doc.root, 0);
+    write_body(&mut out, body, 0);
     out
 }
 

@@ -30,7 +30,7 @@ mod tests;
 use hostplan_core::graph::{self, EdgeKind, ResourceKind};
 use hostplan_core::ir::{self, Environment, Provider};
 
-use crate::doc::{Comment, Document};
+use crate::doc::Comment;
 use crate::hcl::{self, Block, Body, Expr};
 use crate::{header, EmitOptions, OutputFile};
 
@@ -73,15 +73,11 @@ pub fn emit(
         }
         let mut head = Comment::new(&header::text(&options.plan_path));
         head.push(concern.about());
-        let doc = Document {
-            header: head,
-            root: body.clone(),
-        };
         let path = format!("{}/terraform/{}", env.name, concern.file_name());
         written.push(concern.file_name().to_string());
         files.push(OutputFile {
             path,
-            contents: hcl::document(&doc),
+            contents: hcl::file(&head, body),
         });
     }
     files.push(OutputFile {
