@@ -128,14 +128,20 @@ fn comment(out: &mut String, text: &str) {
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
+    // The characters of `line`, counted as words are added.
+    let mut line_chars = 0;
     for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+        let chars = word.chars().count();
+        if !line.is_empty() && line_chars + 1 + chars > width {
             lines.push(std::mem::take(&mut line));
+            line_chars = 0;
         }
         if !line.is_empty() {
             line.push(' ');
+            line_chars += 1;
         }
         line.push_str(word);
+        line_chars += chars;
     }
     if !line.is_empty() {
         lines.push(line);

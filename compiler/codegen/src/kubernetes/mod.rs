@@ -339,19 +339,26 @@ fn kustomization(env: &Environment, files: &[String], options: &EmitOptions) -> 
 
 /// Breaks text into lines of at most `width` characters at spaces, keeping its line breaks.
 pub(crate) fn wrap(text: &str, width: usize) -> String {
-    let mut out: Vec<String> = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        for word in paragraph.split_whitespace() {
-            if !line.is_empty() && width < line.chars().count() + 1 + word.chars().count() {
-                out.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
+    let mut out = String::with_capacity(text.len());
+    for (index, paragraph) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push('\n');
         }
-        out.push(line);
+        // The characters on the current line, counted as words are added.
+        let mut line = 0;
+        for word in paragraph.split_whitespace() {
+            let chars = word.chars().count();
+            if line > 0 && width < line + 1 + chars {
+                out.push('\n');
+                line = 0;
+            }
+            if line > 0 {
+                out.push(' ');
+                line += 1;
+            }
+            out.push_str(word);
+            line += chars;
+        }
     }
-    out.join("\n")
+    out
 }

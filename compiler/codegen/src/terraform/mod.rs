@@ -291,21 +291,28 @@ impl Noted for Block {
 /// Wraps text at spaces so that no line is longer than `width` characters, unless a single
 /// word is; explicit line breaks are kept.
 pub(crate) fn wrap(text: &str, width: usize) -> String {
-    let mut out: Vec<String> = Vec::new();
-    for paragraph in text.split('\n') {
-        let mut line = String::new();
-        for word in paragraph.split(' ').filter(|it| !it.is_empty()) {
-            if !line.is_empty() && width < line.chars().count() + 1 + word.chars().count() {
-                out.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
+    let mut out = String::with_capacity(text.len());
+    for (index, paragraph) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push('\n');
         }
-        out.push(line);
+        // The characters on the current line, counted as words are added.
+        let mut line = 0;
+        for word in paragraph.split(' ').filter(|it| !it.is_empty()) {
+            let chars = word.chars().count();
+            if line > 0 && width < line + 1 + chars {
+                out.push('\n');
+                line = 0;
+            }
+            if line > 0 {
+                out.push(' ');
+                line += 1;
+            }
+            out.push_str(word);
+            line += chars;
+        }
     }
-    out.join("\n")
+    out
 }
 
 /// `resource "KIND" "NAME" {}`.
