@@ -69,6 +69,18 @@ pub fn documents(docs: &[Document]) -> String {
 /// This is the single quoting rule for keys and values; it errs towards
 /// quoting.
 pub fn is_plain_safe(s: &str) -> bool {
+    // Most keys and many values are words: a letter, then letters, digits,
+    // `-`, `_`, `.` or `/`. Such a string has no space, indicator, control
+    // character or colon, and cannot be a number, date or special float, so
+    // only the boolean and null words need quotes.
+    let bytes = s.as_bytes();
+    if bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+    {
+        return !is_boolean_or_null_word(s);
+    }
     let Some(first) = s.chars().next() else {
         // The empty plain scalar is null.
         return false;
@@ -111,26 +123,29 @@ pub fn is_plain_safe(s: &str) -> bool {
     // A mapping indicator or a comment inside the scalar. Both are ASCII, and
     // ASCII bytes never occur inside another character's UTF-8 encoding, so
     // looking at byte pairs finds exactly the `: ` and ` #` in the text.
-    let indicator = s
-        .as_bytes()
+    let indicator = bytes
         .windows(2)
-        .any(|pair| pair == b": " || pair == b" #");
+        .any(|pair| matches!(pair, [b':', b' '] | [b' ', b'#']));
     if indicator || s.ends_with(':') {
         return false;
     }
     !may_resolve_to_non_string(s)
 }
 
-/// True when some YAML 1.1 or 1.2 reader could resolve the plain scalar `s` to
-/// a null, boolean, number, date or special key instead of a string.
-fn may_resolve_to_non_string(s: &str) -> bool {
-    // YAML 1.1 booleans (go-yaml v2 also takes `y` and `n`), YAML 1.1/1.2
-    // nulls. Matching case-insensitively covers every spelling any reader
-    // accepts and a few no reader does, which is harmless.
+/// YAML 1.1 booleans (go-yaml v2 also takes `y` and `n`), YAML 1.1/1.2
+/// nulls. Matching case-insensitively covers every spelling any reader
+/// accepts and a few no reader does, which is harmless.
+fn is_boolean_or_null_word(s: &str) -> bool {
     const WORDS: [&str; 10] = [
         "y", "n", "yes", "no", "true", "false", "on", "off", "null", "~",
     ];
-    if WORDS.iter().any(|word| s.eq_ignore_ascii_case(word)) {
+    s.len() <= 5 && WORDS.iter().any(|word| s.eq_ignore_ascii_case(word))
+}
+
+/// True when some YAML 1.1 or 1.2 reader could resolve the plain scalar `s` to
+/// a null, boolean, number, date or special key instead of a string.
+fn may_resolve_to_non_string(s: &str) -> bool {
+    if is_boolean_or_null_word(s) {
         return true;
     }
     // The YAML 1.1 merge key and PyYAML's `value` type.
@@ -458,11 +473,16 @@ mod tests {
             "a#b",
             "Zürich",
             "500m",
+            "api-server",
+            "apps/v1",
+            "cht.example.org",
+            "yesterday",
         ] {
             assert!(is_plain_safe(s), "{s} should be plain");
         }
         for s in [
-            "", " a", "a ", "yes", "22:22", "- a", "-", "a: b", "a #b", "#a", "1e3",
+            "", " a", "a ", "yes", "Off", "NULL", "y", "22:22", "- a", "-", "a: b", "a #b", "#a",
+            "1e3",
         ] {
             assert!(!is_plain_safe(s), "{s:?} should be quoted");
         }

@@ -49,17 +49,21 @@ pub struct Token {
 
 /// Splits `text` into tokens. Whitespace other than line breaks is dropped.
 pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut tokens = Vec::new();
+    // About one token for every six bytes of a typical plan.
+    let mut tokens = Vec::with_capacity(text.len() / 6);
     let mut diagnostics = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        let offset = (text.len() - rest.len()) as u32;
-        let span = |len: usize| Span::new(file, TextRange::new(offset, offset + len as u32));
-        let trimmed = rest.trim_start_matches([' ', '\t', '\r']);
-        if trimmed.len() != rest.len() {
-            rest = trimmed;
+        let blanks = rest
+            .bytes()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+            .unwrap_or(rest.len());
+        if blanks > 0 {
+            rest = rest.get(blanks..).unwrap_or("");
             continue;
         }
+        let offset = (text.len() - rest.len()) as u32;
+        let span = |len: usize| Span::new(file, TextRange::new(offset, offset + len as u32));
         let (kind, len) = match lex_token(rest) {
             Ok((remaining, kind)) => (kind, rest.len() - remaining.len()),
             Err(_) => {
@@ -142,7 +146,12 @@ fn lex_token(input: &str) -> IResult<&str, Raw> {
         }
         Some(b'\n') => Ok((input.get(1..).unwrap_or(""), Raw::Kind(TokenKind::Newline))),
         Some(byte) if byte.is_ascii_alphabetic() || *byte == b'_' => {
-            ident.map(|_| Raw::Kind(TokenKind::Ident)).parse(input)
+            // An identifier is ASCII, so it ends at the first byte that cannot continue it.
+            let len = input
+                .bytes()
+                .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                .unwrap_or(input.len());
+            Ok((input.get(len..).unwrap_or(""), Raw::Kind(TokenKind::Ident)))
         }
         Some(byte) if byte.is_ascii_digit() => number_with_suffix.map(|_| Raw::Number).parse(input),
         Some(b'$') => recognize(pair(char('$'), number))
@@ -151,14 +160,6 @@ fn lex_token(input: &str) -> IResult<&str, Raw> {
         Some(b'"') => string.map(|_| Raw::Str).parse(input),
         _ => punct.map(Raw::Kind).parse(input),
     }
-}
-
-fn ident(input: &str) -> IResult<&str, &str> {
-    recognize(pair(
-        satisfy(|c| c.is_ascii_alphabetic() || c == '_'),
-        take_while(|c: char| c.is_ascii_alphanumeric() || c == '_'),
-    ))
-    .parse(input)
 }
 
 fn number(input: &str) -> IResult<&str, &str> {
