@@ -27,9 +27,15 @@ pub trait Io {
     fn color(&self) -> bool {
         false
     }
+    /// Whether the process ends when the command returns: a command may then leave large values
+    /// it built unfreed, since the operating system takes the memory back at once. False for
+    /// callers that run commands in-process, such as tests.
+    fn process_ends(&self) -> bool {
+        false
+    }
 }
 
-/// The process's own streams.
+/// The process's own streams, for the `hostplan` binary, which ends after one command.
 pub struct StdIo {
     stdout: std::io::Stdout,
     stderr: std::io::Stderr,
@@ -57,6 +63,9 @@ impl Io for StdIo {
     }
     fn color(&self) -> bool {
         self.color
+    }
+    fn process_ends(&self) -> bool {
+        true
     }
 }
 

@@ -45,12 +45,20 @@ pub(crate) fn build(
     .flatten()
     .collect();
     let prefixes: Option<Vec<String>> = env.map(|name| vec![format!("{name}/")]);
-    match crate::build::write(out, &outputs, prefixes.as_deref()) {
+    let written = crate::build::write(out, &outputs, prefixes.as_deref());
+    if io.process_ends() {
+        // The analysis, the resource model and the files are tens of thousands of allocations;
+        // the process is about to end and give all of its memory back at once.
+        std::mem::forget(analysis);
+        std::mem::forget(program);
+        std::mem::forget(outputs);
+    }
+    match written {
         Ok(summary) => {
             let _ = writeln!(
                 io.stderr(),
                 "built {} files into `{}` ({} changed, {} unchanged, {} removed)",
-                outputs.len(),
+                summary.written + summary.unchanged,
                 out.display(),
                 summary.written,
                 summary.unchanged,
