@@ -79,7 +79,7 @@ struct Parser<'t> {
 
 impl<'t> Parser<'t> {
     fn new(file: FileId, text: &'t str, tokens: Vec<Token>) -> Parser<'t> {
-        let mut sigs = Vec::new();
+        let mut sigs = Vec::with_capacity(tokens.len());
         let mut newlines = 0;
         let mut newlines_before_comment = 0;
         let mut comments = Vec::new();
@@ -205,6 +205,15 @@ impl<'t> Parser<'t> {
             self.pos += 1;
         }
         range
+    }
+
+    /// The value of the current string token, moved out of it; callers consume the token right
+    /// after, so nothing reads the value again.
+    fn take_str(&mut self) -> String {
+        match &mut self.sig_mut().token.kind {
+            TokenKind::Str(value) => std::mem::take(value),
+            _ => String::new(),
+        }
     }
 
     fn take_comments_before(&mut self) -> Vec<SigComment> {
@@ -414,8 +423,8 @@ impl<'t> Parser<'t> {
                 }
                 self.parse_block(key, Some(BlockLabel::Ident(name)))
             }
-            Some(TokenKind::Str(value)) => {
-                let value = value.clone();
+            Some(TokenKind::Str(_)) => {
+                let value = self.take_str();
                 let range = self.bump();
                 self.parse_block(key, Some(BlockLabel::Str(StrLit { value, range })))
             }
@@ -475,8 +484,8 @@ impl<'t> Parser<'t> {
     fn parse_import(&mut self) -> EntryKind {
         self.bump();
         let path = match self.kind(0) {
-            Some(TokenKind::Str(value)) => {
-                let value = value.clone();
+            Some(TokenKind::Str(_)) => {
+                let value = self.take_str();
                 let range = self.bump();
                 StrLit { value, range }
             }
@@ -702,18 +711,18 @@ impl<'t> Parser<'t> {
 
     fn parse_expr(&mut self) -> Expr {
         let range = self.range();
-        let kind = self.kind(0).cloned();
-        match kind {
-            Some(TokenKind::Str(value)) => {
+        match self.kind(0) {
+            Some(TokenKind::Str(_)) => {
+                let value = self.take_str();
                 self.bump();
                 Expr::Str(StrLit { value, range })
             }
-            Some(TokenKind::Number(value)) => {
+            Some(&TokenKind::Number(value)) => {
                 let text = self.token_text(0).to_string();
                 self.bump();
                 Expr::Number { value, text, range }
             }
-            Some(TokenKind::Quantity(value, unit)) => {
+            Some(&TokenKind::Quantity(value, unit)) => {
                 let text = self.token_text(0).to_string();
                 self.bump();
                 Expr::Quantity {
@@ -723,7 +732,7 @@ impl<'t> Parser<'t> {
                     range,
                 }
             }
-            Some(TokenKind::Money(value)) => {
+            Some(&TokenKind::Money(value)) => {
                 let text = self.token_text(0).to_string();
                 self.bump();
                 Expr::Money { value, text, range }
