@@ -161,27 +161,25 @@ pub fn write(
         .tempdir_in(&parent)
         .map_err(fail("create a staging directory in", &parent))?;
     let stage = staging.path();
-    let mut summary = Summary::default();
+    // The directories of the new tree first, each once, then the files, which are then
+    // independent of each other and are placed on all cores.
+    let mut made: HashSet<&Path> = HashSet::new();
     for output in outputs {
-        let target = stage.join(&output.path);
-        if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir).map_err(fail("create", dir))?;
-        }
-        // A file whose bytes did not change is hard-linked from the previous output instead of
-        // written again: removing the previous tree then only drops names, and a rebuild of
-        // an unchanged plan frees no disk blocks at all. There is no fsync per file: the
-        // guarantee is against failed and interrupted builds (the swap happens only after
-        // every file is written), and an fsync per file made a build 10 times slower.
-        let previous_file = out.join(&output.path);
-        let unchanged = manifest.unchanged(&previous_file, output);
-        if unchanged && fs::hard_link(&previous_file, &target).is_ok() {
-            summary.unchanged += 1;
+        let Some(dir) = Path::new(&output.path).parent() else {
             continue;
+        };
+        if !dir.as_os_str().is_empty() && made.insert(dir) {
+            let dir = stage.join(dir);
+            fs::create_dir_all(&dir).map_err(fail("create", &dir))?;
         }
-        let mut file = fs::File::create(&target).map_err(fail("write", &target))?;
-        file.write_all(output.contents.as_bytes())
-            .map_err(fail("write", &target))?;
-        if unchanged {
+    }
+    let previous_output = out.is_dir();
+    let placed = crate::parallel::map(outputs, |output| {
+        place(out, stage, output, &manifest, previous_output)
+    });
+    let mut summary = Summary::default();
+    for unchanged in placed {
+        if unchanged? {
             summary.unchanged += 1;
         } else {
             summary.written += 1;
@@ -215,6 +213,33 @@ pub fn write(
     fs::write(&manifest_path, manifest_text).map_err(fail("write", &manifest_path))?;
     swap(&parent, &base, out, staging)?;
     Ok(summary)
+}
+
+/// Puts `output` into the staging tree `stage`, whose directories exist: hard-linked from the
+/// previous output `out` when that holds the same bytes, written otherwise. True when the bytes
+/// are unchanged.
+fn place(
+    out: &Path,
+    stage: &Path,
+    output: &Output,
+    manifest: &Manifest,
+    previous_output: bool,
+) -> Result<bool, Error> {
+    let target = stage.join(&output.path);
+    // A file whose bytes did not change is hard-linked from the previous output instead of
+    // written again: removing the previous tree then only drops names, and a rebuild of an
+    // unchanged plan frees no disk blocks at all. There is no fsync per file: the guarantee is
+    // against failed and interrupted builds (the swap happens only after every file is
+    // written), and an fsync per file made a build 10 times slower.
+    let previous_file = out.join(&output.path);
+    let unchanged = previous_output && manifest.unchanged(&previous_file, output);
+    if unchanged && fs::hard_link(&previous_file, &target).is_ok() {
+        return Ok(true);
+    }
+    let mut file = fs::File::create(&target).map_err(fail("write", &target))?;
+    file.write_all(output.contents.as_bytes())
+        .map_err(fail("write", &target))?;
+    Ok(unchanged)
 }
 
 /// One line of the manifest: a file the build owns and, when known, the hash of the contents it
@@ -336,9 +361,11 @@ fn up_to_date(out: &Path, outputs: &[Output], manifest: &Manifest, manifest_text
     if manifest.text != manifest_text.as_bytes() {
         return false;
     }
-    outputs
-        .iter()
-        .all(|output| manifest.unchanged(&out.join(&output.path), output))
+    crate::parallel::map(outputs, |output| {
+        manifest.unchanged(&out.join(&output.path), output)
+    })
+    .into_iter()
+    .all(|unchanged| unchanged)
 }
 
 /// Copies (as hard links) into the staging tree every file of the old output that the build

@@ -55,15 +55,16 @@ pub(crate) fn build(
     }
     match written {
         Ok(summary) => {
-            let _ = writeln!(
-                io.stderr(),
-                "built {} files into `{}` ({} changed, {} unchanged, {} removed)",
+            // One write: the standard error stream is unbuffered.
+            let message = format!(
+                "built {} files into `{}` ({} changed, {} unchanged, {} removed)\n",
                 summary.written + summary.unchanged,
                 out.display(),
                 summary.written,
                 summary.unchanged,
                 summary.removed.len()
             );
+            let _ = io.stderr().write_all(message.as_bytes());
             exit::OK
         }
         Err(error) => {
