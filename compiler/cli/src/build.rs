@@ -174,7 +174,7 @@ pub fn write(
         }
     }
     let previous_output = out.is_dir();
-    let placed = crate::parallel::map(outputs, |output| {
+    let placed = map_files(outputs, |output| {
         place(out, stage, output, &manifest, previous_output)
     });
     let mut summary = Summary::default();
@@ -361,11 +361,22 @@ fn up_to_date(out: &Path, outputs: &[Output], manifest: &Manifest, manifest_text
     if manifest.text != manifest_text.as_bytes() {
         return false;
     }
-    crate::parallel::map(outputs, |output| {
+    map_files(outputs, |output| {
         manifest.unchanged(&out.join(&output.path), output)
     })
     .into_iter()
     .all(|unchanged| unchanged)
+}
+
+/// `work` on every file, on all cores when there are many: for a few dozen files another
+/// thread costs more than it saves (starting it, and the memory its allocations touch).
+fn map_files<R: Send>(outputs: &[Output], work: impl Fn(&Output) -> R + Sync) -> Vec<R> {
+    const MANY: usize = 256;
+    if outputs.len() < MANY {
+        outputs.iter().map(work).collect()
+    } else {
+        crate::parallel::map(outputs, work)
+    }
 }
 
 /// Copies (as hard links) into the staging tree every file of the old output that the build
