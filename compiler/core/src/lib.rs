@@ -26,7 +26,7 @@ use hostplan_diagnostics::{codes, Diagnostic, Label};
 
 /// Everything known about a plan after analysis: its files, the checked declarations, the
 /// model (when the plan is sound enough to have one) and every diagnostic, sorted.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Analysis {
     pub workspace: modules::Workspace,
     pub checked: check::Checked,
@@ -36,12 +36,42 @@ pub struct Analysis {
     /// The hosting-guide rules' verdict, when there is a model to check.
     pub rules: Option<rules::RuleReport>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What building the model left for the next analysis.
+    model_memo: Option<model::Memo>,
+    /// Whether this analysis kept parts of the previous one.
+    pub reused: bool,
 }
 
 impl Analysis {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// Takes the analysis apart for the next analysis of the same plan through the same
+    /// parse cache. The files go first: the parse cache is then the only owner of the
+    /// syntax trees and edits them in place.
+    pub fn into_previous(self) -> Previous {
+        let Analysis {
+            workspace,
+            checked,
+            plan,
+            model_memo,
+            ..
+        } = self;
+        drop(workspace);
+        Previous {
+            checked,
+            plan,
+            model_memo,
+        }
+    }
+}
+
+/// The parts of an analysis that the next analysis of the same plan can keep.
+pub struct Previous {
+    checked: check::Checked,
+    plan: Option<model::Plan>,
+    model_memo: Option<model::Memo>,
 }
 
 /// Loads, checks and models a plan. `Err` only when the entry file cannot be read.
@@ -50,12 +80,45 @@ pub fn analyze(
     entry: &str,
     cache: &mut modules::ParseCache,
 ) -> Result<Analysis, String> {
+    analyze_reusing(loader, entry, cache, None)
+}
+
+/// Analyses a plan again after an edit, redoing only what the edit affects: the parse cache
+/// reparses only the edited entries, the checker checks only them, and the model rebuilds
+/// only the policies and environments built from them. `previous` must be the analysis
+/// made by the previous call with the same `cache`. The result equals [`analyze`]'s.
+pub fn analyze_reusing(
+    loader: &dyn modules::SourceLoader,
+    entry: &str,
+    cache: &mut modules::ParseCache,
+    previous: Option<Previous>,
+) -> Result<Analysis, String> {
     let mut workspace = modules::load(loader, entry, cache)?;
-    let checked = check::check(&workspace);
+    let (previous_checked, previous_model) = match previous {
+        Some(previous) => (
+            Some(previous.checked),
+            previous.plan.zip(previous.model_memo),
+        ),
+        None => (None, None),
+    };
+    let (checked, recheck) = check::check_reusing(&workspace, previous_checked);
+    let reused = recheck != check::Recheck::Full;
+    let reuse = match (recheck, previous_model) {
+        (check::Recheck::Partial { shift, changed, .. }, Some((plan, memo))) => {
+            Some(model::Reuse {
+                plan,
+                memo,
+                shift,
+                changed,
+            })
+        }
+        _ => None,
+    };
     let mut diagnostics = std::mem::take(&mut workspace.diagnostics);
     diagnostics.extend(checked.diagnostics.iter().cloned());
     let mut model_diagnostics = Vec::new();
-    let plan = model::build(&workspace, &checked, &mut model_diagnostics);
+    let (plan, model_memo) =
+        model::build_reusing(&workspace, &checked, &mut model_diagnostics, reuse);
     diagnostics.append(&mut model_diagnostics);
     if let Some(plan) = &plan {
         // A plan may declare its own release layout; a broken one is a plan error that
@@ -83,6 +146,8 @@ pub fn analyze(
         estimate,
         rules,
         diagnostics,
+        model_memo: Some(model_memo),
+        reused,
     })
 }
 
@@ -136,5 +201,7 @@ impl modules::SourceLoader for MemoryLoader {
             .ok_or_else(|| "no such file".to_string())
     }
 }
+#[cfg(test)]
+mod incremental_tests;
 #[cfg(test)]
 mod tests;
