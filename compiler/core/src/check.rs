@@ -158,8 +158,6 @@ pub struct Checked {
     pub(crate) marks: Vec<Vec<Mark>>,
     /// Per module and top-level entry, the kind of a singleton block (`plan`, `users`).
     pub(crate) singleton_kinds: Vec<Vec<Option<&'static str>>>,
-    /// Per module, the modules its imports bind, by name.
-    pub(crate) imports: Vec<BTreeMap<String, ModuleId>>,
 }
 
 /// The lengths of the checker's output lists at one point of the check.
@@ -211,6 +209,10 @@ impl Checked {
 
 /// Checks every module of a workspace.
 pub fn check(workspace: &Workspace) -> Checked {
+    check_full(workspace).0
+}
+
+fn check_full(workspace: &Workspace) -> (Checked, Scopes) {
     let mut ctx = Ctx {
         workspace,
         out: Checked::default(),
@@ -224,6 +226,16 @@ pub fn check(workspace: &Workspace) -> Checked {
         ctx.check_module(&ast);
     }
     ctx.finish()
+}
+
+/// What each module's names refer to, kept between checks by [`check_reusing`].
+#[derive(Default)]
+pub struct Scopes(Vec<Scope>);
+
+impl std::fmt::Debug for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scopes({} modules)", self.0.len())
+    }
 }
 
 struct Scope {
@@ -328,7 +340,6 @@ impl Ctx<'_> {
                     extends: None,
                 });
             }
-            self.out.imports.push(scope.imports.clone());
             self.scopes.push(scope);
         }
         self.report_duplicate_environments_across_modules();
@@ -403,7 +414,7 @@ impl Ctx<'_> {
     }
 
     /// The checks that span declarations, and the use counts, once every entry is checked.
-    fn finish(mut self) -> Checked {
+    fn finish(mut self) -> (Checked, Scopes) {
         self.report_extends_cycles();
         let mut uses = vec![0_u32; self.out.decls.len()];
         let used = self.out.sites.refs.iter().map(|(_, id)| *id);
@@ -413,7 +424,7 @@ impl Ctx<'_> {
             }
         }
         self.out.uses = uses;
-        self.out
+        (self.out, Scopes(self.scopes))
     }
 
     /// Checks one top-level entry of the current module. What it produces depends only on
@@ -1822,24 +1833,50 @@ pub enum Recheck {
 /// Checks a workspace, reusing the previous check of the same files where an edit allows.
 ///
 /// When one file changed, its parse was incremental, and the edited entries declare the same
-/// things as before (same kinds and names, no imports, the same singleton blocks), only those
-/// entries are checked again: what the checker says about an entry depends on the entry, on
-/// the kinds and names of the declarations, and on the singleton blocks before it, all of
-/// which the edit left as they were. Otherwise everything is checked. The result is the same
-/// as [`check`]'s either way, which a property test holds it to.
-pub fn check_reusing(workspace: &Workspace, previous: Option<Checked>) -> (Checked, Recheck) {
-    if let Some(previous) = previous {
-        if let Some(done) = recheck(workspace, previous) {
+/// things as before (same kinds and names, the same imports, the same singleton blocks), only
+/// those entries are checked again: what the checker says about an entry depends on the
+/// entry, on the kinds and names of the declarations, and on the singleton blocks before it,
+/// all of which the edit left as they were. Otherwise everything is checked. The result is
+/// the same as [`check`]'s either way, which a property test holds it to.
+pub fn check_reusing(
+    workspace: &Workspace,
+    previous: Option<(Checked, Scopes)>,
+) -> (Checked, Scopes, Recheck) {
+    if let Some((checked, scopes)) = previous {
+        if let Some(done) = recheck(workspace, checked, scopes) {
             return done;
         }
     }
-    (check(workspace), Recheck::Full)
+    let (checked, scopes) = check_full(workspace);
+    (checked, scopes, Recheck::Full)
 }
 
-fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Recheck)> {
+/// A top-level entry's declaration: its kind, name and the range of the name.
+fn declared(entry: &Entry) -> Option<(DeclKind, &str, TextRange)> {
+    match &entry.kind {
+        EntryKind::Block(block) => {
+            let kind = schema::top_level(&block.kind.name).and_then(|it| it.decl)?;
+            let label = block.label.as_ref()?;
+            Some((kind, label.name(), label.range()))
+        }
+        EntryKind::Labelled(labelled) if labelled.kind.name == "secret" => Some((
+            DeclKind::Secret,
+            labelled.name.name.as_str(),
+            labelled.name.range,
+        )),
+        _ => None,
+    }
+}
+
+fn recheck(
+    workspace: &Workspace,
+    mut previous: Checked,
+    scopes: Scopes,
+) -> Option<(Checked, Scopes, Recheck)> {
     use crate::modules::FileChange;
     if previous.marks.len() != workspace.modules.len()
         || previous.singleton_kinds.len() != workspace.modules.len()
+        || scopes.0.len() != workspace.modules.len()
     {
         return None;
     }
@@ -1855,6 +1892,7 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
         // Nothing changed: the previous check stands as it is.
         return Some((
             previous,
+            scopes,
             Recheck::Partial {
                 shift: hostplan_diagnostics::Shift::none(),
                 changed: Vec::new(),
@@ -1877,18 +1915,47 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
     let first = region.old_entries.start;
     let old_end = region.old_entries.end;
     let new_region = entries.get(region.new_entries.clone())?;
-    // The singleton blocks before an entry decide whether it is a duplicate, so an edit
-    // that changes them is checked in full, as is one that changes what imports bind (below).
+    // The singleton blocks before an entry decide whether it is a duplicate, and imports
+    // decide what names mean: an edit that changes either is checked in full.
     let new_kinds: Vec<Option<&'static str>> = new_region.iter().map(singleton_kind).collect();
     if old_kinds.get(first..old_end)? != new_kinds.as_slice() {
         return None;
     }
-    let modules_end = previous.marks.last()?.last()?.diagnostics;
-    let collected_end = previous
-        .marks
+    let imports: BTreeMap<String, ModuleId> = module
+        .imports
         .iter()
-        .find_map(|it| it.first())
-        .map_or(modules_end, |it| it.diagnostics);
+        .filter_map(|it| Some((it.alias.clone(), it.target?)))
+        .collect();
+    if scopes.0.get(module_idx)?.imports != imports {
+        return None;
+    }
+    // The edited entries must declare what they declared before, in the same order, so that
+    // every declaration keeps its id and every name its meaning.
+    let old_decls: Vec<usize> = previous
+        .decls
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| it.name_span.file == file && overlaps(it.span.range, region.old_range))
+        .map(|(idx, _)| idx)
+        .collect();
+    let new_decls: Vec<(&Entry, (DeclKind, &str, TextRange))> = new_region
+        .iter()
+        .filter_map(|entry| Some((entry, declared(entry)?)))
+        .collect();
+    if old_decls.len() != new_decls.len()
+        || old_decls
+            .iter()
+            .zip(&new_decls)
+            .any(|(idx, (_, (kind, name, _)))| {
+                previous
+                    .decls
+                    .get(*idx)
+                    .is_none_or(|it| it.kind != *kind || it.name != *name)
+            })
+    {
+        return None;
+    }
+    let modules_end = previous.marks.last()?.last()?.diagnostics;
     let region_start = *old_marks.get(first)?;
     let region_end = *old_marks.get(old_end)?;
     // Cycles in `extends` were broken in the previous declarations; a kept diagnostic that
@@ -1904,62 +1971,61 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
         return None;
     }
 
-    let mut ctx = Ctx {
-        workspace,
-        out: Checked::default(),
-        scopes: Vec::new(),
-        module: ModuleId(module_idx as u32),
-    };
-    ctx.collect_decls();
-    let same_decls = ctx.out.decls.len() == previous.decls.len()
-        && ctx.out.decls.iter().zip(&previous.decls).all(|(new, old)| {
-            new.kind == old.kind && new.module == old.module && new.name == old.name
-        });
-    if !same_decls || ctx.out.imports != previous.imports {
-        return None;
-    }
-
     // From here on the previous check is taken apart and its kept parts moved.
     let shift = hostplan_diagnostics::Shift {
         file,
         from: region.old_range.end,
         delta: region.delta,
     };
-    let in_region = |span: Span| span.file == file && overlaps(span.range, region.new_range);
-    let mut changed = Vec::new();
-    for (idx, (new, old)) in ctx
-        .out
+    let mut changed = Vec::with_capacity(old_decls.len());
+    for (idx, (entry, (_, _, name_range))) in old_decls.iter().zip(&new_decls) {
+        if let Some(decl) = previous.decls.get_mut(*idx) {
+            decl.name_span = Span::new(file, *name_range);
+            decl.span = Span::new(file, entry.range);
+            decl.docs = entry
+                .comments_before
+                .iter()
+                .map(|it| it.text.trim_start_matches('#').trim().to_string())
+                .collect();
+            decl.record = None;
+            decl.source = None;
+            decl.extends = None;
+            changed.push(DeclId(*idx as u32));
+        }
+    }
+    for decl in previous
         .decls
         .iter_mut()
-        .zip(previous.decls.iter_mut())
-        .enumerate()
+        .filter(|it| it.name_span.file == file && it.span.range.start >= region.old_range.end)
     {
-        if in_region(new.span) {
-            changed.push(DeclId(idx as u32));
-            continue;
+        shift.span(&mut decl.name_span);
+        shift.span(&mut decl.span);
+        if let Some(record) = &mut decl.record {
+            shift_record(&shift, record);
         }
-        new.record = old.record.take().map(|mut it| {
-            shift_record(&shift, &mut it);
-            it
-        });
-        new.source = old.source.take().map(|mut it| {
-            shift_value(&shift, &mut it);
-            it
-        });
-        new.extends = old.extends.map(|(id, mut span)| {
-            shift.span(&mut span);
-            (id, span)
-        });
+        if let Some(source) = &mut decl.source {
+            shift_value(&shift, source);
+        }
+        if let Some((_, span)) = &mut decl.extends {
+            shift.span(span);
+        }
     }
+
+    let mut ctx = Ctx {
+        workspace,
+        out: Checked::default(),
+        scopes: scopes.0,
+        module: ModuleId(module_idx as u32),
+    };
 
     // The output lists: what came before the edited entries, what checking them gives, and
     // what came after them, moved.
-    let collected = std::mem::take(&mut ctx.out.diagnostics);
-    let collected_len = collected.len();
     let mut diagnostics = previous.diagnostics;
     let mut tail = diagnostics.split_off(region_end.diagnostics);
     diagnostics.truncate(region_start.diagnostics);
-    diagnostics.splice(..collected_end, collected);
+    for it in &mut diagnostics {
+        shift.diagnostic(it);
+    }
     for it in &mut tail {
         shift.diagnostic(it);
     }
@@ -1987,8 +2053,14 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
     for site in &mut values_tail {
         shift.span(&mut site.span);
     }
-    sites.imports = std::mem::take(&mut ctx.out.sites.imports);
+    sites.imports = workspace
+        .modules
+        .iter()
+        .flat_map(|module| &module.imports)
+        .filter_map(|it| Some((it.span, it.target?)))
+        .collect();
     ctx.out.sites = sites;
+    ctx.out.decls = previous.decls;
 
     let mut singletons = previous.singletons;
     let mut singletons_tail = singletons.split_off(region_end.singletons);
@@ -2004,7 +2076,6 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
     ctx.out.guesses = guesses;
 
     // Check the edited entries, recording their marks as `check_module` does.
-    ctx.module = ModuleId(module_idx as u32);
     let mut region_marks = Vec::with_capacity(new_region.len());
     for entry in new_region {
         region_marks.push(ctx.mark());
@@ -2020,16 +2091,7 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
     ctx.out.singletons.append(&mut singletons_tail);
     ctx.out.guesses.extend(guesses_tail);
 
-    // Marks before the edited entries move only by the change in the number of diagnostics
-    // that collecting the declarations gave; marks after them by what the entries gave.
-    let before = Mark {
-        diagnostics: collected_end,
-        ..Mark::default()
-    };
-    let before_new = Mark {
-        diagnostics: collected_len,
-        ..Mark::default()
-    };
+    // Marks after the edited entries move by what checking them gave.
     let mut marks = previous.marks;
     for (idx, module_marks) in marks.iter_mut().enumerate() {
         if idx == module_idx {
@@ -2040,18 +2102,11 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
                 .map(|it| it.moved(region_end, after))
                 .collect();
             module_marks.truncate(first);
-            for mark in module_marks.iter_mut() {
-                *mark = mark.moved(before, before_new);
-            }
             module_marks.extend(region_marks.iter().copied());
             module_marks.extend(tail_marks);
-        } else {
+        } else if idx > module_idx {
             for mark in module_marks.iter_mut() {
-                *mark = if idx < module_idx {
-                    mark.moved(before, before_new)
-                } else {
-                    mark.moved(region_end, after)
-                };
+                *mark = mark.moved(region_end, after);
             }
         }
     }
@@ -2062,8 +2117,10 @@ fn recheck(workspace: &Workspace, mut previous: Checked) -> Option<(Checked, Rec
     }
     ctx.out.singleton_kinds = kinds;
     let singletons_changed = new_kinds.iter().any(Option::is_some);
+    let (checked, scopes) = ctx.finish();
     Some((
-        ctx.finish(),
+        checked,
+        scopes,
         Recheck::Partial {
             shift,
             changed,

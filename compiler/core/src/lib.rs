@@ -36,6 +36,8 @@ pub struct Analysis {
     /// The hosting-guide rules' verdict, when there is a model to check.
     pub rules: Option<rules::RuleReport>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What the names of each module referred to, for the next analysis.
+    scopes: Option<check::Scopes>,
     /// What building the model left for the next analysis.
     model_memo: Option<model::Memo>,
     /// Whether this analysis kept parts of the previous one.
@@ -54,6 +56,7 @@ impl Analysis {
         let Analysis {
             workspace,
             checked,
+            scopes,
             plan,
             model_memo,
             ..
@@ -61,6 +64,7 @@ impl Analysis {
         drop(workspace);
         Previous {
             checked,
+            scopes,
             plan,
             model_memo,
         }
@@ -70,6 +74,7 @@ impl Analysis {
 /// The parts of an analysis that the next analysis of the same plan can keep.
 pub struct Previous {
     checked: check::Checked,
+    scopes: Option<check::Scopes>,
     plan: Option<model::Plan>,
     model_memo: Option<model::Memo>,
 }
@@ -96,12 +101,12 @@ pub fn analyze_reusing(
     let mut workspace = modules::load(loader, entry, cache)?;
     let (previous_checked, previous_model) = match previous {
         Some(previous) => (
-            Some(previous.checked),
+            previous.scopes.map(|scopes| (previous.checked, scopes)),
             previous.plan.zip(previous.model_memo),
         ),
         None => (None, None),
     };
-    let (checked, recheck) = check::check_reusing(&workspace, previous_checked);
+    let (checked, scopes, recheck) = check::check_reusing(&workspace, previous_checked);
     let reused = recheck != check::Recheck::Full;
     let reuse = match (recheck, previous_model) {
         (check::Recheck::Partial { shift, changed, .. }, Some((plan, memo))) => {
@@ -146,6 +151,7 @@ pub fn analyze_reusing(
         estimate,
         rules,
         diagnostics,
+        scopes: Some(scopes),
         model_memo: Some(model_memo),
         reused,
     })

@@ -352,6 +352,7 @@ impl Shift {
         self.delta == 0
     }
 
+    #[inline]
     pub fn span(&self, span: &mut Span) {
         if self.delta != 0 && span.file == self.file && span.range.start >= self.from {
             span.range.start = (span.range.start as i64 + self.delta).max(0) as u32;
