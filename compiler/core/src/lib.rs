@@ -40,6 +40,8 @@ pub struct Analysis {
     scopes: Option<check::Scopes>,
     /// What building the model left for the next analysis.
     model_memo: Option<model::Memo>,
+    /// What the estimate left for the next analysis.
+    estimate_memo: Option<estimate::EstimateMemo>,
     /// Whether this analysis kept parts of the previous one.
     pub reused: bool,
 }
@@ -59,6 +61,8 @@ impl Analysis {
             scopes,
             plan,
             model_memo,
+            estimate,
+            estimate_memo,
             ..
         } = self;
         drop(workspace);
@@ -67,6 +71,7 @@ impl Analysis {
             scopes,
             plan,
             model_memo,
+            estimate: estimate.zip(estimate_memo),
         }
     }
 }
@@ -77,6 +82,7 @@ pub struct Previous {
     scopes: Option<check::Scopes>,
     plan: Option<model::Plan>,
     model_memo: Option<model::Memo>,
+    estimate: Option<(estimate::output::PlanEstimate, estimate::EstimateMemo)>,
 }
 
 /// Loads, checks and models a plan. `Err` only when the entry file cannot be read.
@@ -99,12 +105,13 @@ pub fn analyze_reusing(
     previous: Option<Previous>,
 ) -> Result<Analysis, String> {
     let mut workspace = modules::load(loader, entry, cache)?;
-    let (previous_checked, previous_model) = match previous {
+    let (previous_checked, previous_model, previous_estimate) = match previous {
         Some(previous) => (
             previous.scopes.map(|scopes| (previous.checked, scopes)),
             previous.plan.zip(previous.model_memo),
+            previous.estimate,
         ),
-        None => (None, None),
+        None => (None, None, None),
     };
     let (checked, scopes, recheck) = check::check_reusing(&workspace, previous_checked);
     let reused = recheck != check::Recheck::Full;
@@ -136,7 +143,13 @@ pub fn analyze_reusing(
         .filter(|it| it.is_std)
         .map(|it| it.file)
         .collect();
-    let estimate = plan.as_ref().map(plan_estimate::estimate_plan);
+    let (estimate, estimate_memo) = match plan
+        .as_ref()
+        .map(|plan| plan_estimate::estimate_plan_reusing(plan, previous_estimate))
+    {
+        Some((estimate, memo)) => (Some(estimate), Some(memo)),
+        None => (None, None),
+    };
     let rules = plan
         .as_ref()
         .map(|plan| rules::run(plan, estimate.as_ref(), &std_files, &mut diagnostics));
@@ -153,6 +166,7 @@ pub fn analyze_reusing(
         diagnostics,
         scopes: Some(scopes),
         model_memo: Some(model_memo),
+        estimate_memo,
         reused,
     })
 }
