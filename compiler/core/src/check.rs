@@ -1958,6 +1958,40 @@ fn recheck(
     let modules_end = previous.marks.last()?.last()?.diagnostics;
     let region_start = *old_marks.get(first)?;
     let region_end = *old_marks.get(old_end)?;
+    // The marks index the previous lists; lists that do not match them did not come from
+    // the previous check of this plan.
+    let fits = |start: usize, end: usize, len: usize| start <= end && end <= len;
+    if !(fits(
+        region_start.refs,
+        region_end.refs,
+        previous.sites.refs.len(),
+    ) && fits(
+        region_start.fields,
+        region_end.fields,
+        previous.sites.fields.len(),
+    ) && fits(
+        region_start.blocks,
+        region_end.blocks,
+        previous.sites.blocks.len(),
+    ) && fits(
+        region_start.values,
+        region_end.values,
+        previous.sites.values.len(),
+    ) && fits(
+        region_start.diagnostics,
+        region_end.diagnostics,
+        previous.diagnostics.len(),
+    ) && fits(
+        region_start.singletons,
+        region_end.singletons,
+        previous.singletons.len(),
+    ) && fits(
+        region_start.guesses,
+        region_end.guesses,
+        previous.guesses.len(),
+    )) {
+        return None;
+    }
     // Cycles in `extends` were broken in the previous declarations; a kept diagnostic that
     // points into the edited entries would point at text that moved.
     if previous.diagnostics.len() != modules_end

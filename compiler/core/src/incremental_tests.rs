@@ -36,9 +36,16 @@ const SNIPPETS: &[&str] = &[
     "\nallow R0101 { reason = \"a reason\" }\n",
 ];
 
-fn load(text: &str) -> MemoryLoader {
+/// The plan's files, with `text` as the file at `path`.
+fn load(files: &[(&str, &str)], path: &str, text: &str) -> MemoryLoader {
     MemoryLoader {
-        files: vec![("plan.hplan".to_string(), Arc::from(text))],
+        files: files
+            .iter()
+            .map(|(name, content)| {
+                let content = if *name == path { text } else { content };
+                (name.to_string(), Arc::from(content))
+            })
+            .collect(),
     }
 }
 
@@ -54,6 +61,17 @@ fn render(analysis: &Analysis) -> [String; 5] {
 }
 
 fn walk(start: &str, steps: usize, seed: u64) -> (usize, usize) {
+    walk_file(&[("plan.hplan", start)], "plan.hplan", steps, seed)
+}
+
+/// Edits the file at `path` of a plan made of `files` (the entry first) at random.
+fn walk_file(files: &[(&str, &str)], path: &str, steps: usize, seed: u64) -> (usize, usize) {
+    let start = files
+        .iter()
+        .find(|(name, _)| *name == path)
+        .map(|(_, text)| *text)
+        .unwrap_or_default();
+    let entry = files.first().map(|(name, _)| *name).unwrap_or("plan.hplan");
     let mut state = seed;
     let mut next = move || {
         state ^= state << 13;
@@ -63,7 +81,8 @@ fn walk(start: &str, steps: usize, seed: u64) -> (usize, usize) {
     };
     let mut cache = ParseCache::default();
     let mut current = start.to_string();
-    let mut analysis = analyze(&load(&current), "plan.hplan", &mut cache).expect("the plan loads");
+    let mut analysis =
+        analyze(&load(files, path, &current), entry, &mut cache).expect("the plan loads");
     let mut reused = 0;
     for step in 0..steps {
         let mut at = (next() % (current.len() as u64 + 1)) as usize;
@@ -84,13 +103,22 @@ fn walk(start: &str, steps: usize, seed: u64) -> (usize, usize) {
             _ => edited.insert_str(at, SNIPPETS[(next() % SNIPPETS.len() as u64) as usize]),
         }
         let previous = std::mem::take(&mut analysis).into_previous();
-        analysis = analyze_reusing(&load(&edited), "plan.hplan", &mut cache, Some(previous))
-            .expect("the plan loads");
+        analysis = analyze_reusing(
+            &load(files, path, &edited),
+            entry,
+            &mut cache,
+            Some(previous),
+        )
+        .expect("the plan loads");
         if analysis.reused {
             reused += 1;
         }
-        let full = analyze(&load(&edited), "plan.hplan", &mut ParseCache::default())
-            .expect("the plan loads");
+        let full = analyze(
+            &load(files, path, &edited),
+            entry,
+            &mut ParseCache::default(),
+        )
+        .expect("the plan loads");
         let (got, want) = (render(&analysis), render(&full));
         for (part, (got, want)) in ["check", "model", "estimate", "rules", "diagnostics"]
             .iter()
@@ -186,4 +214,38 @@ fn incremental_analysis_equals_a_full_one_on_the_examples() {
     ] {
         walk(text, 40, 0x2545_F491_4F6C_DD1D);
     }
+}
+
+#[test]
+fn incremental_analysis_equals_a_full_one_when_an_imported_file_is_edited() {
+    let plan = generated(2).replacen(
+        "import \"std/policies\"\n",
+        "import \"std/policies\"\nimport \"./shared.hplan\" as shared\n",
+        1,
+    )
+        + "\nenvironment shared_env extends shared.base { domain = \"shared.cht.example.org\" }\n";
+    let shared = "import \"std/policies\"\n\n# A base environment the plan extends.\nenvironment base {\n  kind    = test\n  target  = compose\n  infra   = local\n  domain  = \"base.cht.example.org\"\n  data    = synthetic\n  policy  = policies.baseline\n}\n\npolicy shared_policy extends policies.production {\n  encryption = at_rest\n}\n";
+    let files = [("plan.hplan", plan.as_str()), ("shared.hplan", shared)];
+    let mut reused = 0;
+    let mut total = 0;
+    for seed in 1..=4_u64 {
+        let (r, t) = walk_file(
+            &files,
+            "shared.hplan",
+            40,
+            seed.wrapping_mul(0x2545_F491_4F6C_DD1D),
+        );
+        reused += r;
+        total += t;
+        walk_file(
+            &files,
+            "plan.hplan",
+            20,
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+    }
+    assert!(
+        reused * 4 > total,
+        "only {reused} of {total} analyses after an edit of the imported file reused the previous one"
+    );
 }
