@@ -173,6 +173,17 @@ pub(crate) struct Mark {
 }
 
 impl Mark {
+    /// Whether every length of this mark is at most that of `other`.
+    fn all_le(self, other: Mark) -> bool {
+        self.refs <= other.refs
+            && self.fields <= other.fields
+            && self.blocks <= other.blocks
+            && self.values <= other.values
+            && self.diagnostics <= other.diagnostics
+            && self.singletons <= other.singletons
+            && self.guesses <= other.guesses
+    }
+
     /// This mark moved by the difference between `new` and `old` lengths, field by field.
     fn moved(self, old: Mark, new: Mark) -> Mark {
         let by = |at: usize, old: usize, new: usize| (at + new).saturating_sub(old);
@@ -1960,36 +1971,16 @@ fn recheck(
     let region_end = *old_marks.get(old_end)?;
     // The marks index the previous lists; lists that do not match them did not come from
     // the previous check of this plan.
-    let fits = |start: usize, end: usize, len: usize| start <= end && end <= len;
-    if !(fits(
-        region_start.refs,
-        region_end.refs,
-        previous.sites.refs.len(),
-    ) && fits(
-        region_start.fields,
-        region_end.fields,
-        previous.sites.fields.len(),
-    ) && fits(
-        region_start.blocks,
-        region_end.blocks,
-        previous.sites.blocks.len(),
-    ) && fits(
-        region_start.values,
-        region_end.values,
-        previous.sites.values.len(),
-    ) && fits(
-        region_start.diagnostics,
-        region_end.diagnostics,
-        previous.diagnostics.len(),
-    ) && fits(
-        region_start.singletons,
-        region_end.singletons,
-        previous.singletons.len(),
-    ) && fits(
-        region_start.guesses,
-        region_end.guesses,
-        previous.guesses.len(),
-    )) {
+    let lengths = Mark {
+        refs: previous.sites.refs.len(),
+        fields: previous.sites.fields.len(),
+        blocks: previous.sites.blocks.len(),
+        values: previous.sites.values.len(),
+        diagnostics: previous.diagnostics.len(),
+        singletons: previous.singletons.len(),
+        guesses: previous.guesses.len(),
+    };
+    if !(region_start.all_le(region_end) && region_end.all_le(lengths)) {
         return None;
     }
     // Cycles in `extends` were broken in the previous declarations; a kept diagnostic that
