@@ -200,6 +200,19 @@ impl Mark {
 }
 
 impl Checked {
+    /// The lengths of the output lists.
+    fn lengths(&self) -> Mark {
+        Mark {
+            refs: self.sites.refs.len(),
+            fields: self.sites.fields.len(),
+            blocks: self.sites.blocks.len(),
+            values: self.sites.values.len(),
+            diagnostics: self.diagnostics.len(),
+            singletons: self.singletons.len(),
+            guesses: self.guesses.len(),
+        }
+    }
+
     pub fn decl(&self, id: DeclId) -> Option<&Decl> {
         self.decls.get(id.0 as usize)
     }
@@ -413,15 +426,7 @@ impl Ctx<'_> {
 
     /// The current lengths of the output lists.
     fn mark(&self) -> Mark {
-        Mark {
-            refs: self.out.sites.refs.len(),
-            fields: self.out.sites.fields.len(),
-            blocks: self.out.sites.blocks.len(),
-            values: self.out.sites.values.len(),
-            diagnostics: self.out.diagnostics.len(),
-            singletons: self.out.singletons.len(),
-            guesses: self.out.guesses.len(),
-        }
+        self.out.lengths()
     }
 
     /// The checks that span declarations, and the use counts, once every entry is checked.
@@ -1971,15 +1976,7 @@ fn recheck(
     let region_end = *old_marks.get(old_end)?;
     // The marks index the previous lists; lists that do not match them did not come from
     // the previous check of this plan.
-    let lengths = Mark {
-        refs: previous.sites.refs.len(),
-        fields: previous.sites.fields.len(),
-        blocks: previous.sites.blocks.len(),
-        values: previous.sites.values.len(),
-        diagnostics: previous.diagnostics.len(),
-        singletons: previous.singletons.len(),
-        guesses: previous.guesses.len(),
-    };
+    let lengths = previous.lengths();
     if !(region_start.all_le(region_end) && region_end.all_le(lengths)) {
         return None;
     }
