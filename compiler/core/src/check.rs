@@ -150,9 +150,69 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// How often each declaration is referred to.
     pub uses: Vec<u32>,
+    /// Declarations that misspelt references were meant for: they count as used, since
+    /// calling them unused would be a second diagnostic for one mistake.
+    pub(crate) guesses: Vec<DeclId>,
+    /// Per module, where the outputs of each top-level entry start, and one mark after the
+    /// last entry, so that [`check_reusing`] can replace the outputs of edited entries.
+    pub(crate) marks: Vec<Vec<Mark>>,
+    /// Per module and top-level entry, the kind of a singleton block (`plan`, `users`).
+    pub(crate) singleton_kinds: Vec<Vec<Option<&'static str>>>,
+}
+
+/// The lengths of the checker's output lists at one point of the check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mark {
+    refs: usize,
+    fields: usize,
+    blocks: usize,
+    values: usize,
+    diagnostics: usize,
+    singletons: usize,
+    guesses: usize,
+}
+
+impl Mark {
+    /// Whether every length of this mark is at most that of `other`.
+    fn all_le(self, other: Mark) -> bool {
+        self.refs <= other.refs
+            && self.fields <= other.fields
+            && self.blocks <= other.blocks
+            && self.values <= other.values
+            && self.diagnostics <= other.diagnostics
+            && self.singletons <= other.singletons
+            && self.guesses <= other.guesses
+    }
+
+    /// This mark moved by the difference between `new` and `old` lengths, field by field.
+    fn moved(self, old: Mark, new: Mark) -> Mark {
+        let by = |at: usize, old: usize, new: usize| (at + new).saturating_sub(old);
+        Mark {
+            refs: by(self.refs, old.refs, new.refs),
+            fields: by(self.fields, old.fields, new.fields),
+            blocks: by(self.blocks, old.blocks, new.blocks),
+            values: by(self.values, old.values, new.values),
+            diagnostics: by(self.diagnostics, old.diagnostics, new.diagnostics),
+            singletons: by(self.singletons, old.singletons, new.singletons),
+            guesses: by(self.guesses, old.guesses, new.guesses),
+        }
+    }
 }
 
 impl Checked {
+    /// The lengths of the output lists.
+    fn lengths(&self) -> Mark {
+        Mark {
+            refs: self.sites.refs.len(),
+            fields: self.sites.fields.len(),
+            blocks: self.sites.blocks.len(),
+            values: self.sites.values.len(),
+            diagnostics: self.diagnostics.len(),
+            singletons: self.singletons.len(),
+            guesses: self.guesses.len(),
+        }
+    }
+
     pub fn decl(&self, id: DeclId) -> Option<&Decl> {
         self.decls.get(id.0 as usize)
     }
@@ -173,6 +233,10 @@ impl Checked {
 
 /// Checks every module of a workspace.
 pub fn check(workspace: &Workspace) -> Checked {
+    check_full(workspace).0
+}
+
+fn check_full(workspace: &Workspace) -> (Checked, Scopes) {
     let mut ctx = Ctx {
         workspace,
         out: Checked::default(),
@@ -180,14 +244,22 @@ pub fn check(workspace: &Workspace) -> Checked {
         module: ModuleId(0),
     };
     ctx.collect_decls();
-    ctx.out.uses = vec![0; ctx.out.decls.len()];
     for (idx, module) in workspace.modules.iter().enumerate() {
         ctx.module = ModuleId(idx as u32);
         let ast = module.ast.clone();
         ctx.check_module(&ast);
     }
-    ctx.report_extends_cycles();
-    ctx.out
+    ctx.finish()
+}
+
+/// What each module's names refer to, kept between checks by [`check_reusing`].
+#[derive(Default)]
+pub struct Scopes(Vec<Scope>);
+
+impl std::fmt::Debug for Scopes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scopes({} modules)", self.0.len())
+    }
 }
 
 struct Scope {
@@ -243,7 +315,7 @@ impl Ctx<'_> {
                         else {
                             continue;
                         };
-                        let Some(label) = &block.label else { continue };
+                        let Some(label) = &block.label else { return };
                         (kind, label.name().to_string(), label.range())
                     }
                     EntryKind::Labelled(labelled) if labelled.kind.name == "secret" => (
@@ -340,95 +412,128 @@ impl Ctx<'_> {
     // ----- modules and blocks -----
 
     fn check_module(&mut self, file: &ast::File) {
+        let mut marks = Vec::with_capacity(file.entries.len() + 1);
+        let mut kinds = Vec::with_capacity(file.entries.len());
+        for entry in &file.entries {
+            marks.push(self.mark());
+            kinds.push(singleton_kind(entry));
+            self.check_entry(entry);
+        }
+        marks.push(self.mark());
+        self.out.marks.push(marks);
+        self.out.singleton_kinds.push(kinds);
+    }
+
+    /// The current lengths of the output lists.
+    fn mark(&self) -> Mark {
+        self.out.lengths()
+    }
+
+    /// The checks that span declarations, and the use counts, once every entry is checked.
+    fn finish(mut self) -> (Checked, Scopes) {
+        self.report_extends_cycles();
+        let mut uses = vec![0_u32; self.out.decls.len()];
+        let used = self.out.sites.refs.iter().map(|(_, id)| *id);
+        for id in used.chain(self.out.guesses.iter().copied()) {
+            if let Some(count) = uses.get_mut(id.0 as usize) {
+                *count += 1;
+            }
+        }
+        self.out.uses = uses;
+        (self.out, Scopes(self.scopes))
+    }
+
+    /// Checks one top-level entry of the current module. What it produces depends only on
+    /// the entry, the declarations' kinds and names, and the singleton blocks before it,
+    /// which is what lets [`check_reusing`] keep the outputs of entries an edit left alone.
+    fn check_entry(&mut self, entry: &Entry) {
         let is_std = self
             .workspace
             .modules
             .get(self.module.0 as usize)
             .is_some_and(|it| it.is_std);
-        for entry in &file.entries {
-            match &entry.kind {
-                EntryKind::Import(_) | EntryKind::Error => {}
-                EntryKind::Attr(attr) => {
-                    let span = self.span(attr.key.range);
-                    self.error(
+        match &entry.kind {
+            EntryKind::Import(_) | EntryKind::Error => {}
+            EntryKind::Attr(attr) => {
+                let span = self.span(attr.key.range);
+                self.error(
                         Diagnostic::error(&codes::E2103, format!("field `{}` outside any block", attr.key.name), Label::new(span, "not inside a block"))
                             .with_help("fields belong inside a block such as `plan { ... }` or `environment NAME { ... }`"),
                     );
+            }
+            EntryKind::Labelled(labelled) => {
+                if labelled.kind.name != "secret" {
+                    self.unknown_block(&labelled.kind, schema::TOP_LEVEL, "at the top level");
+                    return;
                 }
-                EntryKind::Labelled(labelled) => {
-                    if labelled.kind.name != "secret" {
-                        self.unknown_block(&labelled.kind, schema::TOP_LEVEL, "at the top level");
-                        continue;
-                    }
-                    let value = self.check_value(&schema::SECRET_SOURCE, &labelled.value);
-                    if let Some(id) = self.decl_at(DeclKind::Secret, &labelled.name.name) {
-                        if let Some(decl) = self.out.decls.get_mut(id.0 as usize) {
-                            decl.source = Some(value);
-                        }
+                let value = self.check_value(&schema::SECRET_SOURCE, &labelled.value);
+                if let Some(id) = self.decl_at(DeclKind::Secret, &labelled.name.name) {
+                    if let Some(decl) = self.out.decls.get_mut(id.0 as usize) {
+                        decl.source = Some(value);
                     }
                 }
-                EntryKind::Block(block) => {
-                    let Some(block_schema) = schema::top_level(&block.kind.name) else {
-                        self.unknown_block(&block.kind, schema::TOP_LEVEL, "at the top level");
-                        continue;
-                    };
-                    let record = self.check_block(block_schema, block, entry);
-                    match block_schema.decl {
-                        Some(kind) => {
-                            let Some(label) = &block.label else { continue };
-                            let Some(id) = self.decl_at(kind, label.name()) else {
-                                continue;
-                            };
-                            let extends = match &block.extends {
-                                Some(path) if block_schema.extends => self
-                                    .resolve(path, kind)
-                                    .map(|target| (target, self.span(path.range))),
-                                _ => None,
-                            };
-                            if extends.is_none() && !block_schema.extends {
-                                check_required(&record, &mut self.out.diagnostics);
-                            }
-                            let label_span = Span::new(self.file(), label.range());
-                            if let Some(decl) = self.out.decls.get_mut(id.0 as usize) {
-                                // Only the first of two same-named declarations owns the id.
-                                if decl.name_span == label_span {
-                                    decl.record = Some(record);
-                                    decl.extends = extends;
-                                }
-                            }
-                        }
-                        None => {
-                            if let Some(first) = self
-                                .out
-                                .singletons
-                                .iter()
-                                .find(|it| it.schema.kind == block_schema.kind)
-                            {
-                                let first_head = first.head;
-                                let head = record.head;
-                                self.error(
-                                    Diagnostic::error(
-                                        &codes::E1005,
-                                        format!(
-                                            "`{}` appears more than once in the plan",
-                                            block_schema.kind
-                                        ),
-                                        Label::new(head, "appears again here"),
-                                    )
-                                    .with_secondary(Label::new(first_head, "first appears here"))
-                                    .with_help(format!(
-                                        "a plan has one `{}` block; merge the two",
-                                        block_schema.kind
-                                    )),
-                                );
-                                continue;
-                            }
-                            if is_std {
-                                continue;
-                            }
+            }
+            EntryKind::Block(block) => {
+                let Some(block_schema) = schema::top_level(&block.kind.name) else {
+                    self.unknown_block(&block.kind, schema::TOP_LEVEL, "at the top level");
+                    return;
+                };
+                let record = self.check_block(block_schema, block, entry);
+                match block_schema.decl {
+                    Some(kind) => {
+                        let Some(label) = &block.label else { return };
+                        let Some(id) = self.decl_at(kind, label.name()) else {
+                            return;
+                        };
+                        let extends = match &block.extends {
+                            Some(path) if block_schema.extends => self
+                                .resolve(path, kind)
+                                .map(|target| (target, self.span(path.range))),
+                            _ => None,
+                        };
+                        if extends.is_none() && !block_schema.extends {
                             check_required(&record, &mut self.out.diagnostics);
-                            self.out.singletons.push(record);
                         }
+                        let label_span = Span::new(self.file(), label.range());
+                        if let Some(decl) = self.out.decls.get_mut(id.0 as usize) {
+                            // Only the first of two same-named declarations owns the id.
+                            if decl.name_span == label_span {
+                                decl.record = Some(record);
+                                decl.extends = extends;
+                            }
+                        }
+                    }
+                    None => {
+                        if let Some(first) = self
+                            .out
+                            .singletons
+                            .iter()
+                            .find(|it| it.schema.kind == block_schema.kind)
+                        {
+                            let first_head = first.head;
+                            let head = record.head;
+                            self.error(
+                                Diagnostic::error(
+                                    &codes::E1005,
+                                    format!(
+                                        "`{}` appears more than once in the plan",
+                                        block_schema.kind
+                                    ),
+                                    Label::new(head, "appears again here"),
+                                )
+                                .with_secondary(Label::new(first_head, "first appears here"))
+                                .with_help(format!(
+                                    "a plan has one `{}` block; merge the two",
+                                    block_schema.kind
+                                )),
+                            );
+                            return;
+                        }
+                        if is_std {
+                            return;
+                        }
+                        check_required(&record, &mut self.out.diagnostics);
+                        self.out.singletons.push(record);
                     }
                 }
             }
@@ -1210,9 +1315,6 @@ impl Ctx<'_> {
     // ----- references -----
 
     fn use_decl(&mut self, id: DeclId, span: Span) {
-        if let Some(count) = self.out.uses.get_mut(id.0 as usize) {
-            *count += 1;
-        }
         self.out.sites.refs.push((span, id));
     }
 
@@ -1345,9 +1447,7 @@ impl Ctx<'_> {
             .as_ref()
             .and_then(|best| scope.decls.get(&(kind, best.clone())).copied())
         {
-            if let Some(count) = self.out.uses.get_mut(meant.0 as usize) {
-                *count += 1;
-            }
+            self.out.guesses.push(meant);
         }
         let mut diagnostic = Diagnostic::error(
             &codes::E1002,
@@ -1714,4 +1814,394 @@ fn is_window(value: &str) -> bool {
             && m.parse::<u32>().is_ok_and(|m| m < 60)
     };
     days.contains(&day) && is_time(from) && is_time(to)
+}
+
+/// The kind of a top-level entry that is a singleton block (`plan`, `population`, `users`,
+/// `assumptions`).
+fn singleton_kind(entry: &Entry) -> Option<&'static str> {
+    match &entry.kind {
+        EntryKind::Block(block) => schema::top_level(&block.kind.name)
+            .filter(|it| it.decl.is_none())
+            .map(|it| it.kind),
+        _ => None,
+    }
+}
+
+// ----- incremental checking -----
+
+/// What a check redid, for the stages after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recheck {
+    /// Everything was checked.
+    Full,
+    /// Only the entries an edit reparsed were checked; the outputs of the others were kept,
+    /// their spans moved by `shift`.
+    Partial {
+        shift: hostplan_diagnostics::Shift,
+        /// The declarations whose entries were checked again.
+        changed: Vec<DeclId>,
+        /// Whether a singleton block (`plan`, `population`, `users`, `assumptions`) was
+        /// among them.
+        singletons_changed: bool,
+    },
+}
+
+/// Checks a workspace, reusing the previous check of the same files where an edit allows.
+///
+/// When one file changed, its parse was incremental, and the edited entries declare the same
+/// things as before (same kinds and names, the same imports, the same singleton blocks), only
+/// those entries are checked again: what the checker says about an entry depends on the
+/// entry, on the kinds and names of the declarations, and on the singleton blocks before it,
+/// all of which the edit left as they were. Otherwise everything is checked. The result is
+/// the same as [`check`]'s either way, which a property test holds it to.
+pub fn check_reusing(
+    workspace: &Workspace,
+    previous: Option<(Checked, Scopes)>,
+) -> (Checked, Scopes, Recheck) {
+    if let Some((checked, scopes)) = previous {
+        if let Some(done) = recheck(workspace, checked, scopes) {
+            return done;
+        }
+    }
+    let (checked, scopes) = check_full(workspace);
+    (checked, scopes, Recheck::Full)
+}
+
+/// A top-level entry's declaration: its kind, name and the range of the name.
+fn declared(entry: &Entry) -> Option<(DeclKind, &str, TextRange)> {
+    match &entry.kind {
+        EntryKind::Block(block) => {
+            let kind = schema::top_level(&block.kind.name).and_then(|it| it.decl)?;
+            let label = block.label.as_ref()?;
+            Some((kind, label.name(), label.range()))
+        }
+        EntryKind::Labelled(labelled) if labelled.kind.name == "secret" => Some((
+            DeclKind::Secret,
+            labelled.name.name.as_str(),
+            labelled.name.range,
+        )),
+        _ => None,
+    }
+}
+
+fn recheck(
+    workspace: &Workspace,
+    mut previous: Checked,
+    scopes: Scopes,
+) -> Option<(Checked, Scopes, Recheck)> {
+    use crate::modules::FileChange;
+    if previous.marks.len() != workspace.modules.len()
+        || previous.singleton_kinds.len() != workspace.modules.len()
+        || scopes.0.len() != workspace.modules.len()
+    {
+        return None;
+    }
+    let mut edited = None;
+    for (idx, module) in workspace.modules.iter().enumerate() {
+        match &module.change {
+            FileChange::Unchanged => {}
+            FileChange::Edited(region) if edited.is_none() => edited = Some((idx, region)),
+            _ => return None,
+        }
+    }
+    let Some((module_idx, region)) = edited else {
+        // Nothing changed: the previous check stands as it is.
+        return Some((
+            previous,
+            scopes,
+            Recheck::Partial {
+                shift: hostplan_diagnostics::Shift::none(),
+                changed: Vec::new(),
+                singletons_changed: false,
+            },
+        ));
+    };
+    let module = workspace.modules.get(module_idx)?;
+    let file = module.file;
+    let entries = &module.ast.entries;
+    let old_marks = previous.marks.get(module_idx)?;
+    let old_kinds = previous.singleton_kinds.get(module_idx)?;
+    let old_count = entries.len() + region.old_entries.len() - region.new_entries.len();
+    if old_marks.len() != old_count + 1
+        || region.old_entries.len() != region.new_entries.len()
+        || region.old_entries.start != region.new_entries.start
+    {
+        return None;
+    }
+    let first = region.old_entries.start;
+    let old_end = region.old_entries.end;
+    let new_region = entries.get(region.new_entries.clone())?;
+    // The singleton blocks before an entry decide whether it is a duplicate, and imports
+    // decide what names mean: an edit that changes either is checked in full.
+    let new_kinds: Vec<Option<&'static str>> = new_region.iter().map(singleton_kind).collect();
+    if old_kinds.get(first..old_end)? != new_kinds.as_slice() {
+        return None;
+    }
+    let imports: BTreeMap<String, ModuleId> = module
+        .imports
+        .iter()
+        .filter_map(|it| Some((it.alias.clone(), it.target?)))
+        .collect();
+    if scopes.0.get(module_idx)?.imports != imports {
+        return None;
+    }
+    // The edited entries must declare what they declared before, in the same order, so that
+    // every declaration keeps its id and every name its meaning.
+    let old_decls: Vec<usize> = previous
+        .decls
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| it.name_span.file == file && overlaps(it.span.range, region.old_range))
+        .map(|(idx, _)| idx)
+        .collect();
+    let new_decls: Vec<(&Entry, (DeclKind, &str, TextRange))> = new_region
+        .iter()
+        .filter_map(|entry| Some((entry, declared(entry)?)))
+        .collect();
+    if old_decls.len() != new_decls.len()
+        || old_decls
+            .iter()
+            .zip(&new_decls)
+            .any(|(idx, (_, (kind, name, _)))| {
+                previous
+                    .decls
+                    .get(*idx)
+                    .is_none_or(|it| it.kind != *kind || it.name != *name)
+            })
+    {
+        return None;
+    }
+    let modules_end = previous.marks.last()?.last()?.diagnostics;
+    let region_start = *old_marks.get(first)?;
+    let region_end = *old_marks.get(old_end)?;
+    // The marks index the previous lists; lists that do not match them did not come from
+    // the previous check of this plan.
+    let lengths = previous.lengths();
+    if !(region_start.all_le(region_end) && region_end.all_le(lengths)) {
+        return None;
+    }
+    // Cycles in `extends` were broken in the previous declarations; a kept diagnostic that
+    // points into the edited entries would point at text that moved.
+    if previous.diagnostics.len() != modules_end
+        || previous
+            .diagnostics
+            .iter()
+            .enumerate()
+            .filter(|(idx, _)| !(region_start.diagnostics..region_end.diagnostics).contains(idx))
+            .any(|(_, it)| touches(it, file, region.old_range))
+    {
+        return None;
+    }
+
+    // From here on the previous check is taken apart and its kept parts moved.
+    let shift = hostplan_diagnostics::Shift {
+        file,
+        from: region.old_range.end,
+        delta: region.delta,
+    };
+    let mut changed = Vec::with_capacity(old_decls.len());
+    for (idx, (entry, (_, _, name_range))) in old_decls.iter().zip(&new_decls) {
+        if let Some(decl) = previous.decls.get_mut(*idx) {
+            decl.name_span = Span::new(file, *name_range);
+            decl.span = Span::new(file, entry.range);
+            decl.docs = entry
+                .comments_before
+                .iter()
+                .map(|it| it.text.trim_start_matches('#').trim().to_string())
+                .collect();
+            decl.record = None;
+            decl.source = None;
+            decl.extends = None;
+            changed.push(DeclId(*idx as u32));
+        }
+    }
+    for decl in previous
+        .decls
+        .iter_mut()
+        .filter(|it| it.name_span.file == file && it.span.range.start >= region.old_range.end)
+    {
+        shift.span(&mut decl.name_span);
+        shift.span(&mut decl.span);
+        if let Some(record) = &mut decl.record {
+            shift_record(&shift, record);
+        }
+        if let Some(source) = &mut decl.source {
+            shift_value(&shift, source);
+        }
+        if let Some((_, span)) = &mut decl.extends {
+            shift.span(span);
+        }
+    }
+
+    let mut ctx = Ctx {
+        workspace,
+        out: Checked::default(),
+        scopes: scopes.0,
+        module: ModuleId(module_idx as u32),
+    };
+
+    // The output lists: what came before the edited entries, what checking them gives, and
+    // what came after them, moved.
+    let mut diagnostics = previous.diagnostics;
+    let mut tail = diagnostics.split_off(region_end.diagnostics);
+    diagnostics.truncate(region_start.diagnostics);
+    for it in &mut diagnostics {
+        shift.diagnostic(it);
+    }
+    for it in &mut tail {
+        shift.diagnostic(it);
+    }
+    ctx.out.diagnostics = diagnostics;
+
+    let mut sites = previous.sites;
+    let mut refs_tail = sites.refs.split_off(region_end.refs);
+    sites.refs.truncate(region_start.refs);
+    let mut fields_tail = sites.fields.split_off(region_end.fields);
+    sites.fields.truncate(region_start.fields);
+    let mut blocks_tail = sites.blocks.split_off(region_end.blocks);
+    sites.blocks.truncate(region_start.blocks);
+    let mut values_tail = sites.values.split_off(region_end.values);
+    sites.values.truncate(region_start.values);
+    for (span, _) in &mut refs_tail {
+        shift.span(span);
+    }
+    for (span, _) in &mut fields_tail {
+        shift.span(span);
+    }
+    for (span, head, _) in &mut blocks_tail {
+        shift.span(span);
+        shift.span(head);
+    }
+    for site in &mut values_tail {
+        shift.span(&mut site.span);
+    }
+    sites.imports = workspace
+        .modules
+        .iter()
+        .flat_map(|module| &module.imports)
+        .filter_map(|it| Some((it.span, it.target?)))
+        .collect();
+    ctx.out.sites = sites;
+    ctx.out.decls = previous.decls;
+
+    let mut singletons = previous.singletons;
+    let mut singletons_tail = singletons.split_off(region_end.singletons);
+    singletons.truncate(region_start.singletons);
+    for record in &mut singletons_tail {
+        shift_record(&shift, record);
+    }
+    ctx.out.singletons = singletons;
+
+    let mut guesses = previous.guesses;
+    let guesses_tail = guesses.split_off(region_end.guesses);
+    guesses.truncate(region_start.guesses);
+    ctx.out.guesses = guesses;
+
+    // Check the edited entries, recording their marks as `check_module` does.
+    let mut region_marks = Vec::with_capacity(new_region.len());
+    for entry in new_region {
+        region_marks.push(ctx.mark());
+        ctx.check_entry(entry);
+    }
+    let after = ctx.mark();
+
+    ctx.out.diagnostics.append(&mut tail);
+    ctx.out.sites.refs.append(&mut refs_tail);
+    ctx.out.sites.fields.append(&mut fields_tail);
+    ctx.out.sites.blocks.append(&mut blocks_tail);
+    ctx.out.sites.values.append(&mut values_tail);
+    ctx.out.singletons.append(&mut singletons_tail);
+    ctx.out.guesses.extend(guesses_tail);
+
+    // Marks after the edited entries move by what checking them gave.
+    let mut marks = previous.marks;
+    for (idx, module_marks) in marks.iter_mut().enumerate() {
+        if idx == module_idx {
+            let tail_marks: Vec<Mark> = module_marks
+                .get(old_end..)
+                .unwrap_or_default()
+                .iter()
+                .map(|it| it.moved(region_end, after))
+                .collect();
+            module_marks.truncate(first);
+            module_marks.extend(region_marks.iter().copied());
+            module_marks.extend(tail_marks);
+        } else if idx > module_idx {
+            for mark in module_marks.iter_mut() {
+                *mark = mark.moved(region_end, after);
+            }
+        }
+    }
+    ctx.out.marks = marks;
+    let mut kinds = previous.singleton_kinds;
+    if let Some(module_kinds) = kinds.get_mut(module_idx) {
+        module_kinds.splice(first..old_end, new_kinds.iter().copied());
+    }
+    ctx.out.singleton_kinds = kinds;
+    let singletons_changed = new_kinds.iter().any(Option::is_some);
+    let (checked, scopes) = ctx.finish();
+    Some((
+        checked,
+        scopes,
+        Recheck::Partial {
+            shift,
+            changed,
+            singletons_changed,
+        },
+    ))
+}
+
+fn overlaps(a: TextRange, b: TextRange) -> bool {
+    a.start < b.end && b.start < a.end || a.start == b.start
+}
+
+/// Whether any label or fix of a diagnostic lies in `range` of `file`.
+fn touches(diagnostic: &Diagnostic, file: hostplan_diagnostics::FileId, range: TextRange) -> bool {
+    let hit = |span: &Span| span.file == file && overlaps(span.range, range);
+    hit(&diagnostic.primary.span)
+        || diagnostic.secondary.iter().any(|it| hit(&it.span))
+        || diagnostic
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.edits.iter().any(|it| hit(&it.span)))
+}
+
+/// Moves every span of a record kept from a previous check.
+pub(crate) fn shift_record(shift: &hostplan_diagnostics::Shift, record: &mut Record) {
+    if shift.is_none() {
+        return;
+    }
+    if let Some((_, span)) = &mut record.label {
+        shift.span(span);
+    }
+    shift.span(&mut record.head);
+    shift.span(&mut record.span);
+    for field in &mut record.fields {
+        shift.span(&mut field.key_span);
+        shift.span(&mut field.entry_span);
+        shift_value(shift, &mut field.value);
+    }
+    for block in &mut record.blocks {
+        shift_record(shift, block);
+    }
+}
+
+pub(crate) fn shift_value(shift: &hostplan_diagnostics::Shift, value: &mut Value) {
+    shift.span(&mut value.span);
+    match &mut value.kind {
+        ValueKind::List(items) => {
+            for item in items {
+                shift_value(shift, item);
+            }
+        }
+        ValueKind::Ctor { args, body, .. } => {
+            for (_, arg) in args {
+                shift_value(shift, arg);
+            }
+            if let Some(body) = body {
+                shift_record(shift, body);
+            }
+        }
+        _ => {}
+    }
 }

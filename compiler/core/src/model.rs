@@ -478,6 +478,176 @@ pub fn build(
     checked: &Checked,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Plan> {
+    build_reusing(workspace, checked, diagnostics, None).0
+}
+
+/// What building a model leaves for the next build: the model's diagnostics, and for each
+/// policy and environment where it is in the model, which diagnostics it gave, and which
+/// declarations it was built from.
+#[derive(Clone, Debug, Default)]
+pub struct Memo {
+    diagnostics: Vec<Diagnostic>,
+    policies: BTreeMap<DeclId, Built>,
+    environments: BTreeMap<DeclId, Built>,
+}
+
+#[derive(Clone, Debug)]
+struct Built {
+    /// The index in the plan's list, when it made it into the model.
+    index: Option<usize>,
+    /// Its diagnostics, in [`Memo::diagnostics`].
+    diagnostics: std::ops::Range<usize>,
+    /// The declarations it was built from: its `extends` chain and its policy's.
+    inputs: Vec<DeclId>,
+}
+
+/// The previous model of a plan and what changed since, for [`build_reusing`].
+pub struct Reuse {
+    pub plan: Plan,
+    pub memo: Memo,
+    /// How the check that preceded this build moved the spans of what it kept.
+    pub shift: hostplan_diagnostics::Shift,
+    /// The declarations the check checked again.
+    pub changed: Vec<DeclId>,
+}
+
+/// Builds the plan model, moving the policies and environments of a previous model that no
+/// changed declaration went into, with their diagnostics and their spans moved by the edit.
+/// Everything else (the plan's own fields, secrets, providers, operators) is built afresh:
+/// it is cheap. The result is what [`build`] gives, which a property test holds it to.
+pub fn build_reusing(
+    workspace: &Workspace,
+    checked: &Checked,
+    diagnostics: &mut Vec<Diagnostic>,
+    reuse: Option<Reuse>,
+) -> (Option<Plan>, Memo) {
+    let base = diagnostics.len();
+    let mut ctx_memo = Memo::default();
+    let plan = build_inner(workspace, checked, diagnostics, reuse, &mut ctx_memo);
+    ctx_memo.diagnostics = diagnostics.get(base..).unwrap_or_default().to_vec();
+    for built in ctx_memo
+        .policies
+        .values_mut()
+        .chain(ctx_memo.environments.values_mut())
+    {
+        built.diagnostics = built.diagnostics.start - base..built.diagnostics.end - base;
+    }
+    (plan, ctx_memo)
+}
+
+/// A previous model taken apart for reuse.
+struct Kept {
+    policies: Vec<Option<Policy>>,
+    environments: Vec<Option<Environment>>,
+    memo: Memo,
+    shift: hostplan_diagnostics::Shift,
+    changed: std::collections::BTreeSet<DeclId>,
+}
+
+impl Kept {
+    /// The kept item and its diagnostics, when none of its inputs changed.
+    fn take<T>(
+        &mut self,
+        id: DeclId,
+        environment: bool,
+    ) -> Option<(Option<T>, Vec<Diagnostic>, Vec<DeclId>)>
+    where
+        Kept: Take<T>,
+    {
+        let built = if environment {
+            self.memo.environments.get(&id)?
+        } else {
+            self.memo.policies.get(&id)?
+        };
+        if built.inputs.iter().any(|it| self.changed.contains(it)) {
+            return None;
+        }
+        let mut diagnostics = self
+            .memo
+            .diagnostics
+            .get(built.diagnostics.clone())?
+            .to_vec();
+        for it in &mut diagnostics {
+            self.shift.diagnostic(it);
+        }
+        let inputs = built.inputs.clone();
+        let index = built.index;
+        let item = match index {
+            Some(index) => Some(self.take_item(index)?),
+            None => None,
+        };
+        Some((item, diagnostics, inputs))
+    }
+}
+
+/// Moving a kept policy or environment out of the previous model.
+trait Take<T> {
+    fn take_item(&mut self, index: usize) -> Option<T>;
+}
+
+impl Take<Policy> for Kept {
+    fn take_item(&mut self, index: usize) -> Option<Policy> {
+        let mut policy = self.policies.get_mut(index)?.take()?;
+        shift_policy(&self.shift, &mut policy);
+        Some(policy)
+    }
+}
+
+impl Take<Environment> for Kept {
+    fn take_item(&mut self, index: usize) -> Option<Environment> {
+        let mut environment = self.environments.get_mut(index)?.take()?;
+        shift_policy(&self.shift, &mut environment.policy);
+        let shift = &self.shift;
+        shift.span(&mut environment.name_span);
+        shift.span(&mut environment.head);
+        for span in environment.spans.values_mut() {
+            shift.span(span);
+        }
+        for binding in &mut environment.secrets {
+            shift.span(&mut binding.span);
+        }
+        for allow in &mut environment.allows {
+            shift.span(&mut allow.span);
+        }
+        Some(environment)
+    }
+}
+
+fn shift_policy(shift: &hostplan_diagnostics::Shift, policy: &mut Policy) {
+    shift.span(&mut policy.name_span);
+    for span in policy.spans.values_mut() {
+        shift.span(span);
+    }
+}
+
+fn build_inner(
+    workspace: &Workspace,
+    checked: &Checked,
+    diagnostics: &mut Vec<Diagnostic>,
+    reuse: Option<Reuse>,
+    memo: &mut Memo,
+) -> Option<Plan> {
+    // Secrets and providers go into every environment: when one of them changed, only the
+    // policies are kept.
+    let mut kept = reuse.map(|reuse| {
+        let changed: std::collections::BTreeSet<DeclId> = reuse.changed.into_iter().collect();
+        let secrets_changed = changed.iter().any(|id| {
+            checked
+                .decl(*id)
+                .is_some_and(|it| matches!(it.kind, DeclKind::Secret | DeclKind::Provider))
+        });
+        let mut memo = reuse.memo;
+        if secrets_changed {
+            memo.environments.clear();
+        }
+        Kept {
+            policies: reuse.plan.policies.into_iter().map(Some).collect(),
+            environments: reuse.plan.environments.into_iter().map(Some).collect(),
+            memo,
+            shift: reuse.shift,
+            changed,
+        }
+    });
     let entry_file = workspace.modules.first().map(|it| it.file)?;
     let entry_path = workspace
         .modules
@@ -490,6 +660,7 @@ pub fn build(
         diagnostics,
         effective: BTreeMap::new(),
         policies: BTreeMap::new(),
+        built: Vec::new(),
     };
     let mut missing = Vec::new();
     for kind in ["plan", "population", "users"] {
@@ -566,22 +737,67 @@ pub fn build(
     }
     let secrets = ctx.secrets();
     let providers = ctx.providers();
-    let policies: Vec<Policy> = checked
+    let policy_ids: Vec<DeclId> = checked
         .decls_of(DeclKind::Policy)
         .map(|(id, _)| id)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .filter_map(|id| ctx.policy(id))
         .collect();
+    for id in policy_ids {
+        let start = ctx.diagnostics.len();
+        let (index, inputs) = match kept.as_mut().and_then(|it| it.take::<Policy>(id, false)) {
+            Some((policy, mut kept_diagnostics, inputs)) => {
+                ctx.diagnostics.append(&mut kept_diagnostics);
+                let index = policy.map(|it| {
+                    ctx.built.push(it);
+                    ctx.built.len() - 1
+                });
+                ctx.policies.insert(id, index);
+                (index, inputs)
+            }
+            None => (ctx.policy_index(id), ctx.chain(id)),
+        };
+        memo.policies.insert(
+            id,
+            Built {
+                index,
+                diagnostics: start..ctx.diagnostics.len(),
+                inputs,
+            },
+        );
+    }
     let environment_ids: Vec<DeclId> = checked
         .decls_of(DeclKind::Environment)
         .filter(|(_, it)| ctx.is_user(it.module))
         .map(|(id, _)| id)
         .collect();
-    let environments: Vec<Environment> = environment_ids
-        .into_iter()
-        .filter_map(|id| ctx.environment(id, &secrets, &providers))
-        .collect();
+    let mut environments: Vec<Environment> = Vec::with_capacity(environment_ids.len());
+    for id in environment_ids {
+        let start = ctx.diagnostics.len();
+        let (environment, inputs) = match kept
+            .as_mut()
+            .and_then(|it| it.take::<Environment>(id, true))
+        {
+            Some((environment, mut kept_diagnostics, inputs)) => {
+                ctx.diagnostics.append(&mut kept_diagnostics);
+                (environment, inputs)
+            }
+            None => {
+                let environment = ctx.environment(id, &secrets, &providers);
+                (environment, ctx.environment_inputs(id))
+            }
+        };
+        let index = environment.map(|it| {
+            environments.push(it);
+            environments.len() - 1
+        });
+        memo.environments.insert(
+            id,
+            Built {
+                index,
+                diagnostics: start..ctx.diagnostics.len(),
+                inputs,
+            },
+        );
+    }
     let operators = checked
         .decls_of(DeclKind::Operator)
         .filter_map(|(_, decl)| {
@@ -619,7 +835,7 @@ pub fn build(
         population,
         roles,
         secrets,
-        policies,
+        policies: std::mem::take(&mut ctx.built),
         environments,
         operators,
         assumptions,
@@ -645,7 +861,9 @@ struct Ctx<'a> {
     effective: BTreeMap<DeclId, std::sync::Arc<Record>>,
     /// Policies already built; every environment of a policy reuses it, and its diagnostics
     /// are reported once.
-    policies: BTreeMap<DeclId, Option<Policy>>,
+    policies: BTreeMap<DeclId, Option<usize>>,
+    /// The policies built so far, in declaration order: the plan's list.
+    built: Vec<Policy>,
 }
 
 impl Ctx<'_> {
@@ -928,6 +1146,36 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// A declaration and those it extends, nearest first.
+    fn chain(&self, id: DeclId) -> Vec<DeclId> {
+        let mut chain = vec![id];
+        let mut current = id;
+        while let Some((parent, _)) = self.checked.decl(current).and_then(|it| it.extends) {
+            if chain.len() > self.checked.decls.len() || chain.contains(&parent) {
+                break;
+            }
+            chain.push(parent);
+            current = parent;
+        }
+        chain
+    }
+
+    /// The declarations an environment is built from: its `extends` chain, and the chain of
+    /// the policy its effective record names.
+    fn environment_inputs(&mut self, id: DeclId) -> Vec<DeclId> {
+        let mut inputs = self.chain(id);
+        let policy = self
+            .effective(id)
+            .and_then(|record| match record.value("policy") {
+                Some(ValueKind::Ref(policy)) => Some(*policy),
+                _ => None,
+            });
+        if let Some(policy) = policy {
+            inputs.extend(self.chain(policy));
+        }
+        inputs
+    }
+
     /// The record of a declaration with its `extends` chain applied.
     fn effective(&mut self, id: DeclId) -> Option<std::sync::Arc<Record>> {
         if let Some(record) = self.effective.get(&id) {
@@ -964,12 +1212,21 @@ impl Ctx<'_> {
     }
 
     fn policy(&mut self, id: DeclId) -> Option<Policy> {
-        if let Some(policy) = self.policies.get(&id) {
-            return policy.clone();
+        let index = self.policy_index(id)?;
+        self.built.get(index).cloned()
+    }
+
+    /// Where a policy is in the plan's list, building it first if need be.
+    fn policy_index(&mut self, id: DeclId) -> Option<usize> {
+        if let Some(index) = self.policies.get(&id) {
+            return *index;
         }
-        let policy = self.build_policy(id);
-        self.policies.insert(id, policy.clone());
-        policy
+        let index = self.build_policy(id).map(|policy| {
+            self.built.push(policy);
+            self.built.len() - 1
+        });
+        self.policies.insert(id, index);
+        index
     }
 
     fn build_policy(&mut self, id: DeclId) -> Option<Policy> {

@@ -39,6 +39,20 @@ pub struct Module {
     pub is_std: bool,
     pub ast: Arc<File>,
     pub imports: Vec<ImportEdge>,
+    /// How the file changed since the parse cache last loaded it, so that an analysis can
+    /// redo only the work of the entries that changed.
+    pub change: FileChange,
+}
+
+/// How a file changed since the previous load through the same [`ParseCache`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileChange {
+    /// Parsed in full: new to the cache, or changed too much to reparse in part.
+    Parsed,
+    /// The same text as at the previous load.
+    Unchanged,
+    /// Only the entries of a region were parsed again.
+    Edited(hostplan_syntax::Region),
 }
 
 /// Every file of a plan.
@@ -96,23 +110,37 @@ pub struct ParseCache {
 }
 
 impl ParseCache {
-    fn parse(&mut self, path: &str, text: &Arc<str>, file: FileId) -> (Arc<File>, Vec<Diagnostic>) {
+    fn parse(
+        &mut self,
+        path: &str,
+        text: &Arc<str>,
+        file: FileId,
+    ) -> (Arc<File>, Vec<Diagnostic>, FileChange) {
         if let Some((cached_text, ast, diagnostics)) = self.entries.get_mut(path) {
             if cached_text == text {
                 let diagnostics = diagnostics.iter().cloned().map(|mut it| {
                     retarget(&mut it, file);
                     it
                 });
-                return (ast.clone(), diagnostics.collect());
+                return (ast.clone(), diagnostics.collect(), FileChange::Unchanged);
             }
             // An edited file: only the entries the edit touched are parsed again. The tree is
             // updated in place when the cache is its only owner, and copied first otherwise.
             for diagnostic in diagnostics.iter_mut() {
                 retarget(diagnostic, file);
             }
-            hostplan_syntax::reparse(file, cached_text, Arc::make_mut(ast), diagnostics, text);
+            let change = match hostplan_syntax::reparse(
+                file,
+                cached_text,
+                Arc::make_mut(ast),
+                diagnostics,
+                text,
+            ) {
+                hostplan_syntax::Reparse::Incremental(region) => FileChange::Edited(region),
+                hostplan_syntax::Reparse::Full => FileChange::Parsed,
+            };
             *cached_text = text.clone();
-            return (ast.clone(), diagnostics.clone());
+            return (ast.clone(), diagnostics.clone(), change);
         }
         let Parse {
             file: ast,
@@ -123,7 +151,7 @@ impl ParseCache {
             path.to_string(),
             (text.clone(), ast.clone(), diagnostics.clone()),
         );
-        (ast, diagnostics)
+        (ast, diagnostics, FileChange::Parsed)
     }
 }
 
@@ -209,7 +237,7 @@ fn add_user_module(
     text: Arc<str>,
 ) -> ModuleId {
     let file = workspace.sources.add(path.clone(), text.clone());
-    let (ast, mut diagnostics) = cache.parse(&path, &text, file);
+    let (ast, mut diagnostics, change) = cache.parse(&path, &text, file);
     workspace.diagnostics.append(&mut diagnostics);
     let id = ModuleId(workspace.modules.len() as u32);
     workspace.modules.push(Module {
@@ -218,6 +246,7 @@ fn add_user_module(
         is_std: false,
         ast,
         imports: Vec::new(),
+        change,
     });
     by_path.insert(path, id);
     id
@@ -264,6 +293,8 @@ fn resolve_import(
             is_std: true,
             ast: ast.clone(),
             imports: Vec::new(),
+            // The standard library is embedded and never changes.
+            change: FileChange::Unchanged,
         });
         by_path.insert(path, id);
         queue.push(id);

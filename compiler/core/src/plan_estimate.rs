@@ -5,11 +5,23 @@ use crate::estimate::input::{
     RoleInput, Target,
 };
 use crate::estimate::output::PlanEstimate;
+use crate::estimate::EstimateMemo;
 use crate::model;
 
 /// Estimates a plan's capacity and cost.
 pub fn estimate_plan(plan: &model::Plan) -> PlanEstimate {
     crate::estimate::estimate(&input(plan))
+}
+
+/// Estimates a plan's capacity and cost, reusing the estimates of environments that did not change since
+/// `previous`, the result of an earlier call for the same plan (see [`crate::estimate::estimate_reusing`]).
+///
+/// The estimate equals [`estimate_plan`]'s; keep the returned memo with it and pass both to the next call.
+pub fn estimate_plan_reusing(
+    plan: &model::Plan,
+    previous: Option<(PlanEstimate, EstimateMemo)>,
+) -> (PlanEstimate, EstimateMemo) {
+    crate::estimate::estimate_reusing(input(plan), previous)
 }
 
 /// The estimate's input for a plan.

@@ -11,4 +11,4 @@ mod source;
 
 pub use codes::{lookup, CodeInfo, CODES};
 pub use diagnostic::{sort_and_dedup, Diagnostic, Edit, Fix, Label, Severity};
-pub use source::{FileId, LineCol, LineIndex, SourceFile, Sources, Span, TextRange};
+pub use source::{FileId, LineCol, LineIndex, Shift, SourceFile, Sources, Span, TextRange};

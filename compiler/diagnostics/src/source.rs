@@ -327,3 +327,51 @@ mod tests {
         assert_eq!(sources.location(file, 999), (2, 3));
     }
 }
+
+/// An edit's effect on positions: in `file`, everything from byte `from` on moved by
+/// `delta` bytes. An incremental analysis applies it to the results it keeps from the
+/// previous analysis, which all lie before or after the edited region, never across it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shift {
+    pub file: FileId,
+    pub from: u32,
+    pub delta: i64,
+}
+
+impl Shift {
+    /// A shift that moves nothing.
+    pub fn none() -> Shift {
+        Shift {
+            file: FileId(u32::MAX),
+            from: u32::MAX,
+            delta: 0,
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.delta == 0
+    }
+
+    #[inline]
+    pub fn span(&self, span: &mut Span) {
+        if self.delta != 0 && span.file == self.file && span.range.start >= self.from {
+            span.range.start = (span.range.start as i64 + self.delta).max(0) as u32;
+            span.range.end = (span.range.end as i64 + self.delta).max(0) as u32;
+        }
+    }
+
+    pub fn diagnostic(&self, diagnostic: &mut crate::Diagnostic) {
+        if self.delta == 0 {
+            return;
+        }
+        self.span(&mut diagnostic.primary.span);
+        for label in &mut diagnostic.secondary {
+            self.span(&mut label.span);
+        }
+        if let Some(fix) = &mut diagnostic.fix {
+            for edit in &mut fix.edits {
+                self.span(&mut edit.span);
+            }
+        }
+    }
+}

@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 use lsp_server::{Connection, Message, Notification, Request, RequestId};
 use serde_json::{json, Value};
 
+// The `hostplan` binary allocates with mimalloc; so does the server measured here.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if std::env::args().any(|it| it == "--phases") {
         phases();
@@ -19,70 +23,118 @@ fn main() {
     }
     let quick = std::env::args().any(|it| it == "--quick");
     let rounds = if quick { 5 } else { 41 };
-    println!("| plan lines | rounds | median | p90 | max |");
-    println!("| ---: | ---: | ---: | ---: | ---: |");
+    println!("| plan lines | edit | rounds | median | p90 | max |");
+    println!("| ---: | --- | ---: | ---: | ---: | ---: |");
     for lines in [100, 1_000, 10_000] {
-        let mut samples = measure(lines, rounds);
-        samples.sort();
-        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-        println!(
-            "| {lines} | {rounds} | {} | {} | {} |",
-            millis(at(0.5)),
-            millis(at(0.9)),
-            millis(samples[samples.len() - 1])
-        );
+        for edit in [Edit::PlanBlock, Edit::MiddleEnvironment] {
+            let mut samples = measure(lines, rounds, edit);
+            samples.sort();
+            let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+            println!(
+                "| {lines} | {} | {rounds} | {} | {} | {} |",
+                edit.describe(),
+                millis(at(0.5)),
+                millis(at(0.9)),
+                millis(samples[samples.len() - 1])
+            );
+        }
     }
 }
 
-/// Times the phases of analysing each plan after a one-character change: loading with an
-/// empty parse cache (a full parse) and with the cache of the previous run (which reparses
-/// only the edited entry), checking, building the model, the estimate, the hosting-guide
-/// rules, and freeing the analysis. Medians of 11 runs.
+/// Where each round edits the plan.
+#[derive(Clone, Copy)]
+enum Edit {
+    /// `owner` in the `plan` block becomes `ownr` and back: every span after it moves, and
+    /// the diagnostics change every round.
+    PlanBlock,
+    /// `scale = 5%` of the environment in the middle of the plan becomes `6%` and back: that
+    /// environment's model and estimate change every round.
+    MiddleEnvironment,
+}
+
+impl Edit {
+    fn describe(self) -> &'static str {
+        match self {
+            Edit::PlanBlock => "`plan` block",
+            Edit::MiddleEnvironment => "middle environment",
+        }
+    }
+}
+
+/// Times the phases of analysing each plan after a one-character change, as the server
+/// does it: loading through the parse cache (which reparses only the edited entries), the
+/// incremental check, model and estimate, the hosting-guide rules, and freeing what the
+/// edit replaced. A full analysis of the same plan is timed beside them. Medians of 21 runs.
 fn phases() {
-    println!("| plan lines | load, parsing in full | load, reparsing the edit | check | model | estimate | rules | free the analysis |");
+    println!("| plan lines | full analysis | load, reparsing the edit | check | model | estimate | rules | free |");
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for lines in [100, 1_000, 10_000] {
         let text = generate(lines);
         let changed = text.replacen("owner", "ownr", 1);
+        let loader_of = |text: &str| hostplan_core::MemoryLoader {
+            files: vec![("plan.hplan".into(), std::sync::Arc::from(text))],
+        };
         let mut cache = hostplan_core::modules::ParseCache::default();
         let mut times: [Vec<Duration>; 7] = Default::default();
-        for round in 0..11 {
+        let workspace = hostplan_core::modules::load(&loader_of(&text), "plan.hplan", &mut cache)
+            .expect("the plan loads");
+        let (checked, scopes, _) = hostplan_core::check::check_reusing(&workspace, None);
+        let (plan, memo) =
+            hostplan_core::model::build_reusing(&workspace, &checked, &mut Vec::new(), None);
+        let plan = plan.expect("the plan has a model");
+        let estimate = hostplan_core::plan_estimate::estimate_plan_reusing(&plan, None);
+        drop(workspace);
+        let mut state = (checked, scopes, plan, memo, estimate);
+        for round in 0..21 {
             let current = if round % 2 == 0 { &changed } else { &text };
-            let loader = hostplan_core::MemoryLoader {
-                files: vec![("plan.hplan".into(), std::sync::Arc::from(current.as_str()))],
-            };
+            let loader = loader_of(current);
             let started = Instant::now();
-            let fresh = hostplan_core::modules::load(
+            let full = hostplan_core::analyze(
                 &loader,
                 "plan.hplan",
                 &mut hostplan_core::modules::ParseCache::default(),
             );
             times[0].push(started.elapsed());
-            drop(fresh);
+            drop(full);
+            let (checked, scopes, plan, memo, estimate) = state;
             let started = Instant::now();
             let workspace = hostplan_core::modules::load(&loader, "plan.hplan", &mut cache)
                 .expect("the plan loads");
             times[1].push(started.elapsed());
             let started = Instant::now();
-            let checked = hostplan_core::check::check(&workspace);
+            let (checked, scopes, recheck) =
+                hostplan_core::check::check_reusing(&workspace, Some((checked, scopes)));
             times[2].push(started.elapsed());
+            let hostplan_core::check::Recheck::Partial { shift, changed, .. } = recheck else {
+                panic!("a one-character edit is checked incrementally");
+            };
             let started = Instant::now();
             let mut diagnostics = Vec::new();
-            let plan = hostplan_core::model::build(&workspace, &checked, &mut diagnostics);
+            let reuse = hostplan_core::model::Reuse {
+                plan,
+                memo,
+                shift,
+                changed,
+            };
+            let (plan, memo) = hostplan_core::model::build_reusing(
+                &workspace,
+                &checked,
+                &mut diagnostics,
+                Some(reuse),
+            );
+            let plan = plan.expect("the plan has a model");
             times[3].push(started.elapsed());
             let started = Instant::now();
-            let estimate = plan
-                .as_ref()
-                .map(hostplan_core::plan_estimate::estimate_plan);
+            let estimate =
+                hostplan_core::plan_estimate::estimate_plan_reusing(&plan, Some(estimate));
             times[4].push(started.elapsed());
             let started = Instant::now();
-            let rules = plan.as_ref().map(|plan| {
-                hostplan_core::rules::run(plan, estimate.as_ref(), &[], &mut diagnostics)
-            });
+            let rules = hostplan_core::rules::run(&plan, Some(&estimate.0), &[], &mut diagnostics);
             times[5].push(started.elapsed());
             let started = Instant::now();
-            drop((workspace, checked, plan, estimate, rules));
+            drop((workspace, rules, diagnostics));
             times[6].push(started.elapsed());
+            state = (checked, scopes, plan, memo, estimate);
         }
         let median = |samples: &mut Vec<Duration>| {
             samples.sort();
@@ -206,7 +258,7 @@ impl Client {
     }
 }
 
-fn measure(lines: usize, rounds: usize) -> Vec<Duration> {
+fn measure(lines: usize, rounds: usize, edit: Edit) -> Vec<Duration> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("plan.hplan");
     let text = generate(lines);
@@ -231,21 +283,32 @@ fn measure(lines: usize, rounds: usize) -> Vec<Duration> {
         0,
         "the generated plan is valid"
     );
-    // `  owner   = ...` is line 6; the edit turns `owner` into `ownr` and back.
+    // `  owner   = ...` is line 6; the edit turns `owner` into `ownr` and back. The middle
+    // environment's `  scale   = 5%` line is found in the text.
+    let (line, character) = match edit {
+        Edit::PlanBlock => (6, 5),
+        Edit::MiddleEnvironment => {
+            let scales: Vec<usize> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, it)| it.starts_with("  scale   = 5%"))
+                .map(|(idx, _)| idx)
+                .collect();
+            (scales[scales.len() / 2], 12)
+        }
+    };
     let mut samples = Vec::new();
     for round in 0..rounds {
-        let (range, new_text, expected) = if round % 2 == 0 {
-            (
-                json!({ "start": { "line": 6, "character": 5 }, "end": { "line": 6, "character": 6 } }),
-                "",
-                1,
-            )
-        } else {
-            (
-                json!({ "start": { "line": 6, "character": 5 }, "end": { "line": 6, "character": 5 } }),
+        let range = json!({ "start": { "line": line, "character": character }, "end": { "line": line, "character": character + 1 } });
+        let (range, new_text, expected) = match (edit, round % 2 == 0) {
+            (Edit::PlanBlock, true) => (range, "", 1),
+            (Edit::PlanBlock, false) => (
+                json!({ "start": { "line": line, "character": character }, "end": { "line": line, "character": character } }),
                 "e",
                 0,
-            )
+            ),
+            (Edit::MiddleEnvironment, true) => (range, "6", 0),
+            (Edit::MiddleEnvironment, false) => (range, "5", 0),
         };
         let started = Instant::now();
         client.notify(

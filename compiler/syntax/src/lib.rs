@@ -15,4 +15,4 @@ mod tests;
 pub use format::format;
 pub use lexer::{lex, Token, TokenKind};
 pub use parser::{parse, Parse};
-pub use reparse::{reparse, Reparse};
+pub use reparse::{reparse, Region, Reparse};

@@ -16,12 +16,26 @@ use crate::ast::{Body, Comment, Entry, EntryKind, Expr, File, Ident, Path};
 use crate::parser::parse;
 
 /// How a reparse went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reparse {
-    /// Only the entries in the returned byte range of the new text were parsed.
-    Incremental(TextRange),
+    /// Only the entries of the returned region were parsed.
+    Incremental(Region),
     /// The whole file was parsed.
     Full,
+}
+
+/// What an incremental reparse replaced: the entries `old_entries` of the old tree, which
+/// occupied `old_range` of the old text, became the entries `new_entries`, which occupy
+/// `new_range` of the new text. Entries before the region are untouched; entries after it
+/// are the old ones moved by `delta` bytes. Later stages use this to redo only the work of
+/// the replaced entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub old_entries: std::ops::Range<usize>,
+    pub new_entries: std::ops::Range<usize>,
+    pub old_range: TextRange,
+    pub new_range: TextRange,
+    pub delta: i64,
 }
 
 /// Turns `ast` and `diagnostics`, the parse of `old_text`, into the parse of `new_text`.
@@ -45,7 +59,7 @@ pub fn reparse(
 
 /// The entries to parse again: `entries[first..end]`, which occupy `old_start..old_end` of
 /// the old text.
-struct Region {
+struct Planned {
     first: usize,
     end: usize,
     old_start: usize,
@@ -53,7 +67,7 @@ struct Region {
     delta: i64,
 }
 
-fn plan(old_text: &str, ast: &File, diagnostics: &[Diagnostic], new_text: &str) -> Option<Region> {
+fn plan(old_text: &str, ast: &File, diagnostics: &[Diagnostic], new_text: &str) -> Option<Planned> {
     let entries = &ast.entries;
     if entries.is_empty() {
         return None;
@@ -126,7 +140,7 @@ fn plan(old_text: &str, ast: &File, diagnostics: &[Diagnostic], new_text: &str) 
     if old_start > edit_start || old_end < edit_end {
         return None;
     }
-    Some(Region {
+    Some(Planned {
         first,
         end,
         old_start,
@@ -140,9 +154,9 @@ fn apply(
     ast: &mut File,
     diagnostics: &mut Vec<Diagnostic>,
     new_text: &str,
-    region: Region,
+    region: Planned,
 ) -> Reparse {
-    let Region {
+    let Planned {
         first,
         end,
         old_start,
@@ -186,6 +200,7 @@ fn apply(
     } else {
         ast.trailing_comments = reparsed.file.trailing_comments;
     }
+    let new_count = reparsed.file.entries.len();
     ast.entries.splice(first..end, reparsed.file.entries);
     // A kept entry's `blank_before` depends on the lines above it, which are unchanged; the
     // first reparsed one saw no entry before it in the fragment, so it is set here as the
@@ -212,7 +227,13 @@ fn apply(
         false
     });
     diagnostics.append(&mut reparsed.diagnostics);
-    Reparse::Incremental(TextRange::new(old_start as u32, new_end as u32))
+    Reparse::Incremental(Region {
+        old_entries: first..end,
+        new_entries: first..first + new_count,
+        old_range: TextRange::new(old_start as u32, old_end as u32),
+        new_range: TextRange::new(old_start as u32, new_end as u32),
+        delta,
+    })
 }
 
 fn full(
@@ -552,10 +573,15 @@ mod tests {
         let result = reparse(FileId(0), text, &mut ast, &mut diagnostics, &edited);
         let start = edited.find("policy a").unwrap() as u32;
         let end = edited.find("policy c").unwrap() as u32 + "policy c {}\n".len() as u32;
+        let Reparse::Incremental(region) = result else {
+            panic!("the edit is reparsed incrementally");
+        };
         assert_eq!(
-            result,
-            Reparse::Incremental(hostplan_diagnostics::TextRange::new(start, end))
+            region.new_range,
+            hostplan_diagnostics::TextRange::new(start, end)
         );
+        assert_eq!(region.delta, 3);
+        assert_eq!(region.old_entries.len(), region.new_entries.len());
         let expected = parse(FileId(0), &edited).file;
         for (idx, (a, b)) in ast.entries.iter().zip(&expected.entries).enumerate() {
             assert_eq!(a, b, "entry {idx}");

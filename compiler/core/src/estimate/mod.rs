@@ -15,7 +15,9 @@
 //! and no panic on any input (zero users, zero population, huge numbers, NaN percentages and empty catalogues
 //! give findings and saturated numbers instead).
 //!
-//! Entry points: [`estimate`] for a plan, [`official::official`] for the calculator alone.
+//! Entry points: [`estimate`] for a plan, [`estimate_reusing`] for a plan estimated before (the language server
+//! estimates after every edit, and most edits leave most environments unchanged), [`official::official`] for the
+//! calculator alone.
 
 pub mod assumptions;
 pub mod environment;
@@ -27,9 +29,14 @@ pub mod output;
 
 mod instance;
 mod numbers;
+mod reuse;
+
+pub use reuse::EstimateMemo;
 
 #[cfg(test)]
 mod tests;
+
+use std::ops::Range;
 
 use crate::estimate::{
     assumptions::{AssumptionKey, Assumptions},
@@ -50,6 +57,40 @@ const DOCS_PER_USER_BAR_MAX: f64 = 20_000.0;
 
 /// Estimates a whole plan.
 pub fn estimate(input: &PlanInput) -> PlanEstimate {
+    estimate_with(input, None).0
+}
+
+/// Estimates a whole plan, reusing what it can of a previous estimate made by this function.
+///
+/// `previous` is the estimate and memo this function returned for an earlier input, unchanged; they are taken
+/// by value so that the reused environment estimates are moved, not copied. When the plan-level input
+/// (everything except `environments`) is exactly the same as before, each environment whose input is exactly
+/// the same as a previous environment's (found at the same index, or else by name, so adding, removing or
+/// moving environments keeps the others) takes that environment's estimate and findings; the others are
+/// estimated afresh. Plan-level findings, the calculator's result, price tables and totals are always recomputed,
+/// as they cost little next to the environments.
+///
+/// The result is always equal to `estimate(&input)`, findings in the same order, and the memo is for the next call.
+pub fn estimate_reusing(
+    input: PlanInput,
+    previous: Option<(PlanEstimate, EstimateMemo)>,
+) -> (PlanEstimate, EstimateMemo) {
+    let (estimate, env_findings) = estimate_with(&input, previous);
+    (
+        estimate,
+        EstimateMemo {
+            input,
+            env_findings,
+        },
+    )
+}
+
+/// The one implementation of [`estimate`] and [`estimate_reusing`]: the estimate, and for each environment the
+/// range of findings it produced.
+fn estimate_with(
+    input: &PlanInput,
+    previous: Option<(PlanEstimate, EstimateMemo)>,
+) -> (PlanEstimate, Vec<Range<usize>>) {
     let (assumptions, rejected_overrides) = Assumptions::with_overrides(&input.overrides);
     let mut findings = Vec::new();
 
@@ -128,11 +169,20 @@ pub fn estimate(input: &PlanInput) -> PlanEstimate {
         total_users,
         catalogue: &catalogue,
     };
-    let environments: Vec<_> = input
-        .environments
-        .iter()
-        .map(|env| environment::estimate_environment(&ctx, env, &mut findings))
-        .collect();
+    let mut reusable = previous.and_then(|previous| reuse::Reusable::new(previous, input));
+    let mut env_findings = Vec::with_capacity(input.environments.len());
+    let mut environments = Vec::with_capacity(input.environments.len());
+    for (index, env) in input.environments.iter().enumerate() {
+        let start = findings.len();
+        let reused = reusable
+            .as_mut()
+            .and_then(|it| it.take(index, env, &mut findings));
+        environments.push(match reused {
+            Some(estimate) => estimate,
+            None => environment::estimate_environment(&ctx, env, &mut findings),
+        });
+        env_findings.push(start..findings.len());
+    }
 
     let mut price_tables = Vec::new();
     for table in environments.iter().filter_map(|env| env.prices.as_ref()) {
@@ -145,7 +195,7 @@ pub fn estimate(input: &PlanInput) -> PlanEstimate {
         .filter_map(|env| env.monthly_cost)
         .reduce(Money::saturating_add);
 
-    PlanEstimate {
+    let estimate = PlanEstimate {
         plan_name: input.plan_name.clone(),
         cht_major: input.cht_major,
         horizon_years,
@@ -161,7 +211,8 @@ pub fn estimate(input: &PlanInput) -> PlanEstimate {
         findings,
         price_tables,
         monthly_total,
-    }
+    };
+    (estimate, env_findings)
 }
 
 fn plan_finding(severity: Severity, code: &'static str, message: String) -> Finding {

@@ -2,7 +2,7 @@
 
 use crate::estimate::{
     assumptions::{registry, AssumptionKey, Assumptions, RejectReason},
-    estimate, format,
+    estimate, estimate_reusing, format,
     input::{
         BackupInput, Distribution, EnvInput, EnvKind, Infra, InstanceOffer, PlanInput,
         ProviderPrices, RoleInput, Target,
@@ -10,6 +10,7 @@ use crate::estimate::{
     money::Money,
     official::{official, CalculatorInput},
     output::{Component, NodeRole, PlanEstimate, QuantityUnit, Service},
+    EstimateMemo,
 };
 
 /// What a test expects from the calculator; money in cents.
@@ -1116,4 +1117,331 @@ fn service_resources_print_in_backend_notation() {
             "2416m".to_owned(),
         ))
     );
+}
+
+/// A small deterministic pseudo-random generator (SplitMix64), so the property test needs no crate and every run
+/// tries the same cases.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (which must not be 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())].clone()
+    }
+}
+
+fn gcp_prices() -> ProviderPrices {
+    ProviderPrices {
+        provider: "gcp".to_owned(),
+        prices_date: "2026-02-01".to_owned(),
+        prices_source: "another test table".to_owned(),
+        instances: vec![
+            offer("n2-standard-2", 2, 8.0, 0.097),
+            offer("n2-standard-4", 4, 16.0, 0.194),
+            offer("c3-highcpu-8", 8, 16.0, 0.33),
+        ],
+        block_storage_gib_month: 0.04,
+        object_storage_gib_month: 0.02,
+        kubernetes_cluster_hourly: 0.10,
+    }
+}
+
+/// Floating-point values that exercise exact comparison: signed zeros, NaN, infinities and ordinary numbers.
+const TRICKY_PERCENTS: [f64; 9] = [
+    0.0,
+    -0.0,
+    f64::NAN,
+    f64::INFINITY,
+    5.0,
+    50.0,
+    100.0,
+    120.0,
+    1.0e12,
+];
+
+/// A random environment, of any target and infrastructure, often one that produces findings.
+fn random_env(rng: &mut Rng, name: String) -> EnvInput {
+    let target = match rng.below(4) {
+        0 | 1 => Target::Compose,
+        2 => Target::Kubernetes {
+            distribution: rng.pick(&[Distribution::K3s, Distribution::Eks, Distribution::Gke]),
+        },
+        _ => Target::Kubernetes {
+            distribution: Distribution::Other("generic".to_owned()),
+        },
+    };
+    let infra = match rng.below(5) {
+        0 => Infra::Local,
+        1 => Infra::OnPrem {
+            nodes: rng.pick(&[0, 1, 3]),
+            cpu: rng.pick(&[0, 2, 8]),
+            memory_gib: rng.pick(&[0, 4, 16]),
+            disk_gib: rng.pick(&[40, 500]),
+        },
+        2 => Infra::Cloud {
+            provider: "gcp".to_owned(),
+            region: "europe-west1".to_owned(),
+            price_factor_percent: rng.pick(&TRICKY_PERCENTS),
+        },
+        3 => Infra::Cloud {
+            provider: "azure".to_owned(),
+            region: "westeurope".to_owned(),
+            price_factor_percent: 100.0,
+        },
+        _ => aws(rng.pick(&TRICKY_PERCENTS)),
+    };
+    EnvInput {
+        name,
+        kind: rng.pick(&[
+            EnvKind::Development,
+            EnvKind::Test,
+            EnvKind::Staging,
+            EnvKind::Production,
+        ]),
+        scale_percent: rng.pick(&TRICKY_PERCENTS),
+        couchdb_nodes: rng.pick(&[0, 1, 3]),
+        target,
+        infra,
+        backup: rng.chance(60).then(|| BackupInput {
+            every_hours: rng.pick(&[0, 1, 24]),
+            keep_days: rng.pick(&[0, 7, 35]),
+            offsite: rng.chance(50),
+        }),
+        monitor_watchdog: rng.chance(40),
+        analytics_cht_sync: rng.chance(30),
+    }
+}
+
+/// A national-sized plan of `environments` random environments, with two price tables and overrides.
+fn random_plan(rng: &mut Rng, environments: usize) -> PlanInput {
+    PlanInput {
+        plan_name: "national".to_owned(),
+        cht_major: 5,
+        horizon_years: 5,
+        population: 2_000_000,
+        workflows: 4,
+        growth_percent: 5.0,
+        roles: vec![role("chw", 5_000, true), role("supervisor", 200, true)],
+        environments: (0..environments)
+            .map(|it| random_env(rng, format!("env_{it}")))
+            .collect(),
+        catalogue: vec![aws_prices(), gcp_prices()],
+        overrides: vec![("target_utilization_percent".to_owned(), 60.0)],
+    }
+}
+
+/// Changes one environment, or the set of environments, at random.
+fn change_environments(rng: &mut Rng, input: &mut PlanInput, fresh_names: &mut usize) {
+    let envs = &mut input.environments;
+    let len = envs.len();
+    let mut fresh_name = || {
+        *fresh_names += 1;
+        format!("new_{fresh_names}")
+    };
+    match rng.below(12) {
+        0 if 1 < len => {
+            envs.remove(rng.below(len));
+        }
+        1 => {
+            let at = rng.below(len + 1);
+            let name = fresh_name();
+            envs.insert(at, random_env(rng, name));
+        }
+        2 if 1 < len => {
+            let (a, b) = (rng.below(len), rng.below(len));
+            envs.swap(a, b);
+        }
+        3 if 0 < len => envs.reverse(),
+        // A duplicate name, as a plan being edited may have for a moment.
+        4 if 0 < len => {
+            let copy = envs[rng.below(len)].clone();
+            envs.insert(rng.below(len + 1), copy);
+        }
+        5 if 0 < len => {
+            let at = rng.below(len);
+            envs[at].name = fresh_name();
+        }
+        _ if 0 < len => {
+            let at = rng.below(len);
+            let env = &mut envs[at];
+            match rng.below(9) {
+                0 => env.scale_percent = rng.pick(&TRICKY_PERCENTS),
+                1 => env.couchdb_nodes = rng.pick(&[0, 1, 3]),
+                2 => env.monitor_watchdog = !env.monitor_watchdog,
+                3 => env.analytics_cht_sync = !env.analytics_cht_sync,
+                4 => env.backup = None,
+                5 => {
+                    if let Infra::Cloud {
+                        price_factor_percent,
+                        ..
+                    } = &mut env.infra
+                    {
+                        *price_factor_percent = rng.pick(&TRICKY_PERCENTS);
+                    }
+                }
+                // Negating turns `0.0` into `-0.0`, which `==` would not see as a change.
+                6 => {
+                    if let Infra::Cloud {
+                        price_factor_percent,
+                        ..
+                    } = &mut env.infra
+                    {
+                        *price_factor_percent = -*price_factor_percent;
+                    }
+                }
+                _ => {
+                    let name = env.name.clone();
+                    *env = random_env(rng, name);
+                }
+            }
+        }
+        _ => {
+            let name = fresh_name();
+            envs.push(random_env(rng, name));
+        }
+    }
+}
+
+/// Changes one plan-level field at random.
+fn change_plan_level(rng: &mut Rng, input: &mut PlanInput) {
+    match rng.below(9) {
+        0 => input.plan_name = format!("plan {}", rng.below(3)),
+        1 => input.cht_major = rng.pick(&[4, 5]),
+        2 => input.horizon_years = rng.pick(&[0, 1, 5, 80]),
+        3 => input.population = rng.pick(&[0, 1_000, 2_000_000]),
+        4 => input.growth_percent = rng.pick(&[0.0, -0.0, f64::NAN, 5.0, -150.0]),
+        5 => input.roles[0].count = rng.pick(&[0, 50, 5_000]),
+        6 => {
+            input.catalogue[0].instances[0].hourly_usd = rng.pick(&[0.34, -0.0, 0.0, f64::NAN]);
+        }
+        7 => input.overrides[0].1 = rng.pick(&[50.0, 60.0, f64::NAN]),
+        _ => input.catalogue.reverse(),
+    }
+}
+
+/// The estimate as text: `Debug` prints every field, tells `0.0` from `-0.0` and NaN from every number,
+/// where `PartialEq` would not.
+fn exactly(estimate: &PlanEstimate) -> String {
+    format!("{estimate:?}")
+}
+
+#[test]
+fn reusing_a_previous_estimate_equals_estimating_afresh() {
+    for seed in 0..6 {
+        let mut rng = Rng(seed);
+        let mut input = random_plan(&mut rng, 24);
+        let mut fresh_names = 0;
+        let mut previous = Some(estimate_reusing(input.clone(), None));
+        assert_eq!(
+            previous.as_ref().map(|it| exactly(&it.0)),
+            Some(exactly(&estimate(&input))),
+            "seed {seed}, first estimate"
+        );
+        for step in 0..60 {
+            // Mostly edits of environments, which reuse the others; sometimes a plan-level edit, which reuses
+            // nothing; sometimes nothing at all.
+            for _ in 0..rng.below(3) {
+                change_environments(&mut rng, &mut input, &mut fresh_names);
+            }
+            if rng.chance(15) {
+                change_plan_level(&mut rng, &mut input);
+            }
+            let (reused, memo) = estimate_reusing(input.clone(), previous.take());
+            let afresh = estimate(&input);
+            assert_eq!(
+                exactly(&reused),
+                exactly(&afresh),
+                "seed {seed}, step {step}: {input:?}"
+            );
+            // `Debug` again, as a NaN in the input is not `==` to itself.
+            assert_eq!(format!("{:?}", memo.input()), format!("{input:?}"));
+            previous = Some((reused, memo));
+        }
+    }
+}
+
+/// Counts the environments of `input` that [`Reusable`](super::reuse::Reusable) finds in `previous`.
+fn reused_count(previous: (PlanEstimate, EstimateMemo), input: &PlanInput) -> Option<usize> {
+    let mut reusable = super::reuse::Reusable::new(previous, input)?;
+    let mut findings = Vec::new();
+    Some(
+        input
+            .environments
+            .iter()
+            .enumerate()
+            .filter(|(index, env)| reusable.take(*index, env, &mut findings).is_some())
+            .count(),
+    )
+}
+
+#[test]
+fn unchanged_environments_are_reused_and_changed_ones_are_not() {
+    let mut rng = Rng(7);
+    let input = random_plan(&mut rng, 10);
+    let previous = || estimate_reusing(input.clone(), None);
+
+    assert_eq!(reused_count(previous(), &input), Some(10));
+
+    // An edited environment is estimated again; the others are reused.
+    let mut edited = input.clone();
+    edited.environments[3].couchdb_nodes = 7;
+    assert_eq!(reused_count(previous(), &edited), Some(9));
+
+    // Inserting, removing and moving environments keeps the others, matched by name.
+    let mut moved = input.clone();
+    moved
+        .environments
+        .insert(0, random_env(&mut rng, "first".to_owned()));
+    moved.environments.remove(5);
+    moved.environments.swap(1, 8);
+    assert_eq!(reused_count(previous(), &moved), Some(9));
+
+    // A sign of zero is a change: the price factor is copied into the estimate, where `-0` prints.
+    let mut zero = input.clone();
+    zero.environments[0].infra = aws(0.0);
+    let mut negative_zero = input.clone();
+    negative_zero.environments[0].infra = aws(-0.0);
+    let from_zero = || estimate_reusing(zero.clone(), None);
+    assert_eq!(reused_count(from_zero(), &negative_zero), Some(9));
+    assert_eq!(reused_count(from_zero(), &zero), Some(10));
+
+    // A NaN is the same as itself, so an environment with a NaN scale is still reused.
+    let mut nan = input.clone();
+    nan.environments[2].scale_percent = f64::NAN;
+    assert_eq!(
+        reused_count(estimate_reusing(nan.clone(), None), &nan),
+        Some(10)
+    );
+
+    // A plan-level change reuses nothing.
+    let mut growth = input.clone();
+    growth.growth_percent = 6.0;
+    assert_eq!(reused_count(previous(), &growth), None);
+}
+
+#[test]
+fn a_memo_with_another_estimate_is_not_trusted() {
+    let mut rng = Rng(11);
+    let input = random_plan(&mut rng, 6);
+    let (_, memo) = estimate_reusing(input.clone(), None);
+    let other = estimate(&random_plan(&mut rng, 4));
+    assert_eq!(reused_count((other.clone(), memo.clone()), &input), None);
+    let (res, _) = estimate_reusing(input.clone(), Some((other, memo)));
+    assert_eq!(exactly(&res), exactly(&estimate(&input)));
 }

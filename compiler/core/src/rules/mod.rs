@@ -25,6 +25,8 @@ mod segregation;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
+
 use hostplan_diagnostics::{codes, CodeInfo, Diagnostic, FileId, Label, Severity, Span};
 
 use crate::model::{EnvKind, Environment, Plan};
@@ -427,6 +429,46 @@ pub struct Ctx<'a> {
     /// The capacity estimate of the plan, which the scale rules read when it exists.
     pub estimate: Option<&'a crate::estimate::output::PlanEstimate>,
     pub std_files: &'a [FileId],
+    /// Per environment name, the operators who may act on it (admins and deployers), and the
+    /// first operator with any access: looked up once per environment, so built once.
+    pub operators: BTreeMap<&'a str, Access>,
+}
+
+/// Who may reach an environment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Access {
+    /// Whether an admin or a deployer may act on it.
+    pub attended: bool,
+    /// The first operator with any access to it.
+    pub first: Option<Span>,
+}
+
+impl<'a> Ctx<'a> {
+    /// The context of the rules for a plan.
+    pub fn new(
+        plan: &'a Plan,
+        estimate: Option<&'a crate::estimate::output::PlanEstimate>,
+        std_files: &'a [FileId],
+    ) -> Ctx<'a> {
+        let mut operators: BTreeMap<&str, Access> = BTreeMap::new();
+        for operator in &plan.operators {
+            let acts = matches!(
+                operator.role,
+                crate::model::OperatorRole::Admin | crate::model::OperatorRole::Deployer
+            );
+            for name in &operator.access {
+                let access = operators.entry(name.as_str()).or_default();
+                access.attended |= acts;
+                access.first.get_or_insert(operator.span);
+            }
+        }
+        Ctx {
+            plan,
+            estimate,
+            std_files,
+            operators,
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -547,11 +589,7 @@ pub fn run(
     std_files: &[FileId],
     out: &mut Vec<Diagnostic>,
 ) -> RuleReport {
-    let ctx = Ctx {
-        plan,
-        estimate,
-        std_files,
-    };
+    let ctx = Ctx::new(plan, estimate, std_files);
     let n_environments = plan.environments.len();
     // Per environment and rule: whether the rule applies and its findings.
     let mut applies = vec![vec![true; RULES.len()]; n_environments];

@@ -3,7 +3,7 @@
 
 use hostplan_diagnostics::Label;
 
-use crate::model::{Distribution, EnvKind, Environment, Infra, OperatorRole, Restart, Target};
+use crate::model::{Distribution, EnvKind, Environment, Infra, Restart, Target};
 use crate::rules::{Ctx, Finding};
 
 /// R0107: containers do not restart after a crash or a reboot.
@@ -144,11 +144,12 @@ pub(crate) fn unattended_environment(
     environment: &Environment,
     out: &mut Vec<Finding>,
 ) -> bool {
-    let attended = ctx.plan.operators.iter().any(|it| {
-        matches!(it.role, OperatorRole::Admin | OperatorRole::Deployer)
-            && it.access.contains(&environment.name)
-    });
-    if attended {
+    let access = ctx
+        .operators
+        .get(environment.name.as_str())
+        .copied()
+        .unwrap_or_default();
+    if access.attended {
         return true;
     }
     let mut finding = Finding::new(
@@ -161,13 +162,8 @@ pub(crate) fn unattended_environment(
         "give an operator the `admin` or `deployer` role with `access = [{}]`",
         environment.name
     ));
-    if let Some(viewer) = ctx
-        .plan
-        .operators
-        .iter()
-        .find(|it| it.access.contains(&environment.name))
-    {
-        finding = finding.with_secondary(Label::new(viewer.span, "this operator may only view it"));
+    if let Some(viewer) = access.first {
+        finding = finding.with_secondary(Label::new(viewer, "this operator may only view it"));
     }
     out.push(finding);
     true

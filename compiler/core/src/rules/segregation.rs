@@ -135,13 +135,11 @@ fn source_key(source: &SecretSource) -> Option<String> {
 
 /// R0115: two environments use the same CouchDB data volume.
 pub(crate) fn shared_data_volume(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    each_pair(ctx, |first_idx, first, second_idx, second| {
-        let (Some(a), Some(b)) = (&first.couchdb_volume, &second.couchdb_volume) else {
+    let volume = |it: &Environment| it.couchdb_volume.clone();
+    each_pair_sharing(ctx, volume, |first_idx, first, second_idx, second| {
+        let Some(b) = &second.couchdb_volume else {
             return;
         };
-        if a != b {
-            return;
-        }
         out.push(
             collision(ctx, (first_idx, first), (second_idx, second), "couchdb.volume", "CouchDB data volume", b)
                 .with_help("give each environment its own volume; to rehearse on production data, restore a snapshot into a new volume"),
@@ -151,12 +149,9 @@ pub(crate) fn shared_data_volume(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// R0116: two Kubernetes environments use the same namespace.
 pub(crate) fn shared_namespace(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    each_pair(ctx, |first_idx, first, second_idx, second| {
-        let both_kubernetes = matches!(first.target, Target::Kubernetes(_))
-            && matches!(second.target, Target::Kubernetes(_));
-        if !both_kubernetes || first.namespace != second.namespace {
-            return;
-        }
+    let namespace =
+        |it: &Environment| matches!(it.target, Target::Kubernetes(_)).then(|| it.namespace.clone());
+    each_pair_sharing(ctx, namespace, |first_idx, first, second_idx, second| {
         out.push(
             collision(ctx, (first_idx, first), (second_idx, second), "namespace", "Kubernetes namespace", &second.namespace)
                 .with_help("leave `namespace` unset (it defaults to the environment's name) or give each environment its own")
@@ -167,10 +162,9 @@ pub(crate) fn shared_namespace(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// R0117: two environments answer at the same host name.
 pub(crate) fn shared_domain(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    each_pair(ctx, |first_idx, first, second_idx, second| {
-        if !first.domain.eq_ignore_ascii_case(&second.domain) {
-            return;
-        }
+    // Host names are compared without regard to case, as DNS does.
+    let domain = |it: &Environment| Some(it.domain.to_ascii_lowercase());
+    each_pair_sharing(ctx, domain, |first_idx, first, second_idx, second| {
         out.push(
             collision(
                 ctx,
@@ -192,19 +186,16 @@ pub(crate) fn shared_domain(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 
 /// R0118: two environments write backups to the same place.
 pub(crate) fn shared_backup_location(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-    each_pair(ctx, |first_idx, first, second_idx, second| {
-        let location = |it: &Environment| {
-            it.policy
-                .backup
-                .as_ref()
-                .and_then(|backup| backup.location.clone())
-        };
-        let (Some(a), Some(b)) = (location(first), location(second)) else {
+    let location = |it: &Environment| {
+        it.policy
+            .backup
+            .as_ref()
+            .and_then(|backup| backup.location.clone())
+    };
+    each_pair_sharing(ctx, location, |first_idx, first, second_idx, second| {
+        let Some(b) = location(second) else {
             return;
         };
-        if a != b {
-            return;
-        }
         out.push(
             Finding::new(
                 second_idx,
@@ -269,13 +260,28 @@ fn collision(
     ))
 }
 
-/// Calls `f` for every pair of environments, the earlier declared first.
-fn each_pair(ctx: &Ctx<'_>, mut f: impl FnMut(usize, &Environment, usize, &Environment)) {
+/// Calls `f` for every pair of environments with the same key, the earlier declared first,
+/// in the order of the later one and then of the earlier one. Environments are grouped by
+/// key as they come, so a plan of hundreds of environments compares only those that collide
+/// instead of every pair.
+fn each_pair_sharing<K: Ord>(
+    ctx: &Ctx<'_>,
+    key: impl Fn(&Environment) -> Option<K>,
+    mut f: impl FnMut(usize, &Environment, usize, &Environment),
+) {
     let environments = &ctx.plan.environments;
+    let mut earlier: std::collections::BTreeMap<K, Vec<usize>> = std::collections::BTreeMap::new();
     for (second_idx, second) in environments.iter().enumerate() {
-        for (first_idx, first) in environments.iter().enumerate().take(second_idx) {
-            f(first_idx, first, second_idx, second);
+        let Some(key) = key(second) else {
+            continue;
+        };
+        let firsts = earlier.entry(key).or_default();
+        for first_idx in firsts.iter().copied() {
+            if let Some(first) = environments.get(first_idx) {
+                f(first_idx, first, second_idx, second);
+            }
         }
+        firsts.push(second_idx);
     }
 }
 
