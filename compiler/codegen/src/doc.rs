@@ -717,6 +717,34 @@ impl<T> Document<T> {
     }
 }
 
+/// Wraps text at spaces so that no line is longer than `width` characters, unless a single
+/// word is; explicit line breaks are kept. The Kubernetes and Terraform backends wrap their
+/// comments with it.
+pub(crate) fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (index, paragraph) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        // The characters on the current line, counted as words are added.
+        let mut line = 0;
+        for word in paragraph.split_whitespace() {
+            let chars = word.chars().count();
+            if line > 0 && width < line + 1 + chars {
+                out.push('\n');
+                line = 0;
+            }
+            if line > 0 {
+                out.push(' ');
+                line += 1;
+            }
+            out.push_str(word);
+            line += chars;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

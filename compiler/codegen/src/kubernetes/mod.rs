@@ -34,6 +34,7 @@ mod tests;
 
 use hostplan_core::ir::{self, Component, Environment};
 
+pub(crate) use crate::doc::wrap;
 use crate::doc::{Comment, Document, Map, Node, Seq};
 use crate::{header, yaml, EmitOptions, OutputFile};
 
@@ -335,30 +336,4 @@ fn kustomization(env: &Environment, files: &[String], options: &EmitOptions) -> 
         header: head,
         root: Node::Map(root),
     })
-}
-
-/// Breaks text into lines of at most `width` characters at spaces, keeping its line breaks.
-pub(crate) fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (index, paragraph) in text.split('\n').enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        // The characters on the current line, counted as words are added.
-        let mut line = 0;
-        for word in paragraph.split_whitespace() {
-            let chars = word.chars().count();
-            if line > 0 && width < line + 1 + chars {
-                out.push('\n');
-                line = 0;
-            }
-            if line > 0 {
-                out.push(' ');
-                line += 1;
-            }
-            out.push_str(word);
-            line += chars;
-        }
-    }
-    out
 }

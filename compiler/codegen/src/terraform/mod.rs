@@ -30,6 +30,7 @@ mod tests;
 use hostplan_core::graph::{self, EdgeKind, ResourceKind};
 use hostplan_core::ir::{self, Environment, Provider};
 
+pub(crate) use crate::doc::wrap;
 use crate::doc::Comment;
 use crate::hcl::{self, Block, Body, Expr};
 use crate::{header, EmitOptions, OutputFile};
@@ -286,33 +287,6 @@ impl Noted for Block {
     fn attr_noted(self, key: &str, value: impl Into<Expr>, text: impl AsRef<str>) -> Block {
         self.attr_commented(key, value, wrap(text.as_ref(), COMMENT_WIDTH))
     }
-}
-
-/// Wraps text at spaces so that no line is longer than `width` characters, unless a single
-/// word is; explicit line breaks are kept.
-pub(crate) fn wrap(text: &str, width: usize) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (index, paragraph) in text.split('\n').enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        // The characters on the current line, counted as words are added.
-        let mut line = 0;
-        for word in paragraph.split(' ').filter(|it| !it.is_empty()) {
-            let chars = word.chars().count();
-            if line > 0 && width < line + 1 + chars {
-                out.push('\n');
-                line = 0;
-            }
-            if line > 0 {
-                out.push(' ');
-                line += 1;
-            }
-            out.push_str(word);
-            line += chars;
-        }
-    }
-    out
 }
 
 /// `resource "KIND" "NAME" {}`.
