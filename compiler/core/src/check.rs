@@ -309,22 +309,10 @@ impl Ctx<'_> {
                 }
             }
             for entry in &module.ast.entries {
-                let (kind, name, name_range) = match &entry.kind {
-                    EntryKind::Block(block) => {
-                        let Some(kind) = schema::top_level(&block.kind.name).and_then(|it| it.decl)
-                        else {
-                            continue;
-                        };
-                        let Some(label) = &block.label else { return };
-                        (kind, label.name().to_string(), label.range())
-                    }
-                    EntryKind::Labelled(labelled) if labelled.kind.name == "secret" => (
-                        DeclKind::Secret,
-                        labelled.name.name.clone(),
-                        labelled.name.range,
-                    ),
-                    _ => continue,
+                let Some((kind, name, name_range)) = declared(entry) else {
+                    continue;
                 };
+                let name = name.to_string();
                 let name_span = self.span(name_range);
                 if let Some(previous) = scope.decls.get(&(kind, name.clone())).copied() {
                     let previous_span = self

@@ -138,3 +138,24 @@ environment production {{ kind = development, target = compose, infra = local, d
         "the policy the misspelt reference meant is not reported as unused"
     );
 }
+
+#[test]
+fn an_unnamed_declaration_leaves_the_later_ones_declared() {
+    let analysis = plan(&format!(
+        "{BASE}
+environment {{ kind = test }}
+environment dev {{ kind = test, target = compose, infra = local, domain = \"localhost\", data = synthetic, policy = policies.baseline }}
+"
+    ));
+    let codes: Vec<&str> = analysis
+        .diagnostics
+        .iter()
+        .filter(|it| it.is_error())
+        .map(|it| it.code.code)
+        .collect();
+    // Only the missing name is an error: `dev`, its policy and its secrets all resolve.
+    assert_eq!(codes, vec!["E2109"]);
+    let model = analysis.plan.expect("the plan has a model");
+    assert_eq!(model.environments.len(), 1);
+    assert_eq!(model.environments[0].name, "dev");
+}
