@@ -335,11 +335,7 @@ impl Ctx<'_> {
                 let id = DeclId(self.out.decls.len() as u32);
                 scope.decls.insert((kind, name.clone()), id);
                 scope.names.entry(name.clone()).or_default().push(id);
-                let docs = entry
-                    .comments_before
-                    .iter()
-                    .map(|it| it.text.trim_start_matches('#').trim().to_string())
-                    .collect();
+                let docs = docs(entry);
                 self.out.decls.push(Decl {
                     kind,
                     name,
@@ -1872,6 +1868,16 @@ fn declared(entry: &Entry) -> Option<(DeclKind, &str, TextRange)> {
     }
 }
 
+/// The comment lines just above an entry, without `#`: the documentation of what it
+/// declares.
+fn docs(entry: &Entry) -> Vec<String> {
+    entry
+        .comments_before
+        .iter()
+        .map(|it| it.text.trim_start_matches('#').trim().to_string())
+        .collect()
+}
+
 fn recheck(
     workspace: &Workspace,
     mut previous: Checked,
@@ -1992,11 +1998,7 @@ fn recheck(
         if let Some(decl) = previous.decls.get_mut(*idx) {
             decl.name_span = Span::new(file, *name_range);
             decl.span = Span::new(file, entry.range);
-            decl.docs = entry
-                .comments_before
-                .iter()
-                .map(|it| it.text.trim_start_matches('#').trim().to_string())
-                .collect();
+            decl.docs = docs(entry);
             decl.record = None;
             decl.source = None;
             decl.extends = None;
@@ -2031,8 +2033,11 @@ fn recheck(
     // The output lists: what came before the edited entries, what checking them gives, and
     // what came after them, moved.
     let mut diagnostics = previous.diagnostics;
-    let mut tail = diagnostics.split_off(region_end.diagnostics);
-    diagnostics.truncate(region_start.diagnostics);
+    let mut tail = cut_out(
+        &mut diagnostics,
+        region_start.diagnostics,
+        region_end.diagnostics,
+    );
     for it in &mut diagnostics {
         shift.diagnostic(it);
     }
@@ -2042,14 +2047,10 @@ fn recheck(
     ctx.out.diagnostics = diagnostics;
 
     let mut sites = previous.sites;
-    let mut refs_tail = sites.refs.split_off(region_end.refs);
-    sites.refs.truncate(region_start.refs);
-    let mut fields_tail = sites.fields.split_off(region_end.fields);
-    sites.fields.truncate(region_start.fields);
-    let mut blocks_tail = sites.blocks.split_off(region_end.blocks);
-    sites.blocks.truncate(region_start.blocks);
-    let mut values_tail = sites.values.split_off(region_end.values);
-    sites.values.truncate(region_start.values);
+    let mut refs_tail = cut_out(&mut sites.refs, region_start.refs, region_end.refs);
+    let mut fields_tail = cut_out(&mut sites.fields, region_start.fields, region_end.fields);
+    let mut blocks_tail = cut_out(&mut sites.blocks, region_start.blocks, region_end.blocks);
+    let mut values_tail = cut_out(&mut sites.values, region_start.values, region_end.values);
     for (span, _) in &mut refs_tail {
         shift.span(span);
     }
@@ -2073,16 +2074,18 @@ fn recheck(
     ctx.out.decls = previous.decls;
 
     let mut singletons = previous.singletons;
-    let mut singletons_tail = singletons.split_off(region_end.singletons);
-    singletons.truncate(region_start.singletons);
+    let mut singletons_tail = cut_out(
+        &mut singletons,
+        region_start.singletons,
+        region_end.singletons,
+    );
     for record in &mut singletons_tail {
         shift_record(&shift, record);
     }
     ctx.out.singletons = singletons;
 
     let mut guesses = previous.guesses;
-    let guesses_tail = guesses.split_off(region_end.guesses);
-    guesses.truncate(region_start.guesses);
+    let guesses_tail = cut_out(&mut guesses, region_start.guesses, region_end.guesses);
     ctx.out.guesses = guesses;
 
     // Check the edited entries, recording their marks as `check_module` does.
@@ -2139,6 +2142,14 @@ fn recheck(
     ))
 }
 
+/// Removes `list[start..end]` and returns what followed it, so that new items can be pushed in
+/// its place and the rest appended after them. `recheck` has made sure the range fits.
+fn cut_out<T>(list: &mut Vec<T>, start: usize, end: usize) -> Vec<T> {
+    let tail = list.split_off(end.min(list.len()));
+    list.truncate(start);
+    tail
+}
+
 fn overlaps(a: TextRange, b: TextRange) -> bool {
     a.start < b.end && b.start < a.end || a.start == b.start
 }
@@ -2155,7 +2166,7 @@ fn touches(diagnostic: &Diagnostic, file: hostplan_diagnostics::FileId, range: T
 }
 
 /// Moves every span of a record kept from a previous check.
-pub(crate) fn shift_record(shift: &hostplan_diagnostics::Shift, record: &mut Record) {
+fn shift_record(shift: &hostplan_diagnostics::Shift, record: &mut Record) {
     if shift.is_none() {
         return;
     }
@@ -2174,7 +2185,7 @@ pub(crate) fn shift_record(shift: &hostplan_diagnostics::Shift, record: &mut Rec
     }
 }
 
-pub(crate) fn shift_value(shift: &hostplan_diagnostics::Shift, value: &mut Value) {
+fn shift_value(shift: &hostplan_diagnostics::Shift, value: &mut Value) {
     shift.span(&mut value.span);
     match &mut value.kind {
         ValueKind::List(items) => {
