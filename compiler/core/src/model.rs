@@ -546,19 +546,11 @@ struct Kept {
 
 impl Kept {
     /// The kept item and its diagnostics, when none of its inputs changed.
-    fn take<T>(
-        &mut self,
-        id: DeclId,
-        environment: bool,
-    ) -> Option<(Option<T>, Vec<Diagnostic>, Vec<DeclId>)>
+    fn take<T>(&mut self, id: DeclId) -> Option<(Option<T>, Vec<Diagnostic>, Vec<DeclId>)>
     where
         Kept: Take<T>,
     {
-        let built = if environment {
-            self.memo.environments.get(&id)?
-        } else {
-            self.memo.policies.get(&id)?
-        };
+        let built = Take::<T>::built(self, id)?;
         if built.inputs.iter().any(|it| self.changed.contains(it)) {
             return None;
         }
@@ -582,10 +574,16 @@ impl Kept {
 
 /// Moving a kept policy or environment out of the previous model.
 trait Take<T> {
+    /// What the previous build recorded for the item declared as `id`.
+    fn built(&self, id: DeclId) -> Option<&Built>;
     fn take_item(&mut self, index: usize) -> Option<T>;
 }
 
 impl Take<Policy> for Kept {
+    fn built(&self, id: DeclId) -> Option<&Built> {
+        self.memo.policies.get(&id)
+    }
+
     fn take_item(&mut self, index: usize) -> Option<Policy> {
         let mut policy = self.policies.get_mut(index)?.take()?;
         shift_policy(&self.shift, &mut policy);
@@ -594,6 +592,10 @@ impl Take<Policy> for Kept {
 }
 
 impl Take<Environment> for Kept {
+    fn built(&self, id: DeclId) -> Option<&Built> {
+        self.memo.environments.get(&id)
+    }
+
     fn take_item(&mut self, index: usize) -> Option<Environment> {
         let mut environment = self.environments.get_mut(index)?.take()?;
         shift_policy(&self.shift, &mut environment.policy);
@@ -743,7 +745,7 @@ fn build_inner(
         .collect();
     for id in policy_ids {
         let start = ctx.diagnostics.len();
-        let (index, inputs) = match kept.as_mut().and_then(|it| it.take::<Policy>(id, false)) {
+        let (index, inputs) = match kept.as_mut().and_then(|it| it.take::<Policy>(id)) {
             Some((policy, mut kept_diagnostics, inputs)) => {
                 ctx.diagnostics.append(&mut kept_diagnostics);
                 let index = policy.map(|it| {
@@ -772,10 +774,7 @@ fn build_inner(
     let mut environments: Vec<Environment> = Vec::with_capacity(environment_ids.len());
     for id in environment_ids {
         let start = ctx.diagnostics.len();
-        let (environment, inputs) = match kept
-            .as_mut()
-            .and_then(|it| it.take::<Environment>(id, true))
-        {
+        let (environment, inputs) = match kept.as_mut().and_then(|it| it.take::<Environment>(id)) {
             Some((environment, mut kept_diagnostics, inputs)) => {
                 ctx.diagnostics.append(&mut kept_diagnostics);
                 (environment, inputs)
@@ -1235,18 +1234,12 @@ impl Ctx<'_> {
         if self.is_user(decl.module) {
             check_required(&record, self.diagnostics);
         }
-        let mut chain = Vec::new();
-        let mut current = decl.extends.map(|(it, _)| it);
-        while let Some(parent) = current {
-            if chain.len() > self.checked.decls.len() {
-                break;
-            }
-            chain.push(self.qualified(parent));
-            current = self
-                .checked
-                .decl(parent)
-                .and_then(|it| it.extends.map(|(it, _)| it));
-        }
+        let chain: Vec<String> = self
+            .chain(id)
+            .iter()
+            .skip(1)
+            .map(|parent| self.qualified(*parent))
+            .collect();
         let tls = record.block("tls").map(|tls| Tls {
             mode: match enum_value(tls, "mode") {
                 Some("acme") => TlsMode::Acme,
