@@ -122,7 +122,7 @@ fn generate_with<T: Send>(
     let mut jobs: Vec<Job> = environments.map(Job::Environment).collect();
     let reports = report_input(analysis).filter(|_| env.is_none());
     if reports.is_some() {
-        jobs.extend([Report::Json, Report::Markdown, Report::Html].map(Job::Report));
+        jobs.extend(REPORTS.map(Job::Report));
     }
     // The threads take the jobs in this order: the largest first, so that no large job is
     // left to run alone at the end. Each job keeps its place in the output.
@@ -334,7 +334,7 @@ pub fn estimate_files(analysis: &Analysis, plan_path: &str) -> Vec<hostplan_code
     let Some(input) = report_input(analysis) else {
         return Vec::new();
     };
-    [Report::Json, Report::Markdown, Report::Html]
+    REPORTS
         .into_iter()
         .map(|report| report_file(report, &input, plan_path))
         .collect()
@@ -347,6 +347,9 @@ enum Report {
     Markdown,
     Html,
 }
+
+/// Every estimate report, in the order of the build's output.
+const REPORTS: [Report; 3] = [Report::Json, Report::Markdown, Report::Html];
 
 fn report_input(analysis: &Analysis) -> Option<hostplan_codegen::report::ReportInput<'_>> {
     let (Some(model), Some(estimate)) = (&analysis.plan, &analysis.estimate) else {

@@ -87,10 +87,6 @@ static STDLIB_PARSES: [OnceLock<StdModule>; STDLIB_MODULES.len()] =
 /// The standard library module `std/NAME`, parsed on first use.
 fn stdlib_module(name: &str) -> Option<&'static StdModule> {
     let index = STDLIB_MODULES.iter().position(|(it, _)| *it == name)?;
-    stdlib_parse(index)
-}
-
-fn stdlib_parse(index: usize) -> Option<&'static StdModule> {
     let (name, text) = STDLIB_MODULES.get(index)?;
     Some(STDLIB_PARSES.get(index)?.get_or_init(|| {
         let parse = parse(FileId(0), text);
