@@ -1824,9 +1824,6 @@ pub enum Recheck {
         shift: hostplan_diagnostics::Shift,
         /// The declarations whose entries were checked again.
         changed: Vec<DeclId>,
-        /// Whether a singleton block (`plan`, `population`, `users`, `assumptions`) was
-        /// among them.
-        singletons_changed: bool,
     },
 }
 
@@ -1906,7 +1903,6 @@ fn recheck(
             Recheck::Partial {
                 shift: hostplan_diagnostics::Shift::none(),
                 changed: Vec::new(),
-                singletons_changed: false,
             },
         ));
     };
@@ -2129,17 +2125,8 @@ fn recheck(
         module_kinds.splice(first..old_end, new_kinds.iter().copied());
     }
     ctx.out.singleton_kinds = kinds;
-    let singletons_changed = new_kinds.iter().any(Option::is_some);
     let (checked, scopes) = ctx.finish();
-    Some((
-        checked,
-        scopes,
-        Recheck::Partial {
-            shift,
-            changed,
-            singletons_changed,
-        },
-    ))
+    Some((checked, scopes, Recheck::Partial { shift, changed }))
 }
 
 /// Removes `list[start..end]` and returns what followed it, so that new items can be pushed in

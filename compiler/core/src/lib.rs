@@ -116,14 +116,12 @@ pub fn analyze_reusing(
     let (checked, scopes, recheck) = check::check_reusing(&workspace, previous_checked);
     let reused = recheck != check::Recheck::Full;
     let reuse = match (recheck, previous_model) {
-        (check::Recheck::Partial { shift, changed, .. }, Some((plan, memo))) => {
-            Some(model::Reuse {
-                plan,
-                memo,
-                shift,
-                changed,
-            })
-        }
+        (check::Recheck::Partial { shift, changed }, Some((plan, memo))) => Some(model::Reuse {
+            plan,
+            memo,
+            shift,
+            changed,
+        }),
         _ => None,
     };
     let mut diagnostics = std::mem::take(&mut workspace.diagnostics);

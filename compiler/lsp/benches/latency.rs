@@ -105,7 +105,7 @@ fn phases() {
             let (checked, scopes, recheck) =
                 hostplan_core::check::check_reusing(&workspace, Some((checked, scopes)));
             times[2].push(started.elapsed());
-            let hostplan_core::check::Recheck::Partial { shift, changed, .. } = recheck else {
+            let hostplan_core::check::Recheck::Partial { shift, changed } = recheck else {
                 panic!("a one-character edit is checked incrementally");
             };
             let started = Instant::now();
