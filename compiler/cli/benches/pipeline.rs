@@ -11,7 +11,7 @@ use hostplan_cli::Io;
 
 // The same allocator as the `hostplan` binary, so in-process figures match the command's.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: hostplan_alloc::Allocator = hostplan_alloc::Allocator;
 
 /// Discards everything the command line prints.
 struct Quiet {

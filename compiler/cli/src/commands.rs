@@ -423,6 +423,9 @@ fn capitalize(text: &str) -> String {
 /// Runs the language server on the process's stdin and stdout; the server writes nothing
 /// else to stdout, so this command writes only to stderr.
 pub(crate) fn lsp(io: &mut dyn Io) -> i32 {
+    // The server runs for hours and its memory comes and goes with every edit, which the
+    // short commands' allocator, never returning memory, does not suit.
+    hostplan_alloc::long_running();
     match hostplan_lsp::run_stdio() {
         Ok(()) => exit::OK,
         Err(error) => {

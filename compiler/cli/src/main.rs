@@ -1,7 +1,8 @@
 //! The `hostplan` binary: a thin wrapper over `hostplan_cli::run`.
 
+// Compact for short commands, mimalloc for the language server (see `hostplan_alloc`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: hostplan_alloc::Allocator = hostplan_alloc::Allocator;
 
 fn main() {
     std::panic::set_hook(Box::new(|info| {
