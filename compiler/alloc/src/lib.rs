@@ -195,22 +195,36 @@ mod compact {
         /// The first free block of each class (0: none); each free block's first word holds
         /// the address of the next.
         free: [Cell<usize>; CLASSES],
+        /// How many blocks of each class the thread has freed onto its list since the list
+        /// was last handed on (see [`SHARED`]).
+        freed: [Cell<u32>; CLASSES],
     }
 
     thread_local! {
         static LOCAL: Local = const {
-            Local { next: Cell::new(0), end: Cell::new(0), free: [const { Cell::new(0) }; CLASSES] }
+            Local {
+                next: Cell::new(0),
+                end: Cell::new(0),
+                free: [const { Cell::new(0) }; CLASSES],
+                freed: [const { Cell::new(0) }; CLASSES],
+            }
         };
     }
 
-    /// The free lists of threads that have ended, per class, for the next thread that runs
-    /// out of blocks of that class to adopt whole. Without them, a program that starts
-    /// threads again and again (the build starts its helpers for each parallel step, and
-    /// benchmarks build many times in one process) would keep taking fresh memory.
+    /// Free lists given up by threads that ended or freed much, per class, for the next thread
+    /// that runs out of blocks of that class to adopt whole. Without them, a program that
+    /// starts threads again and again (the build starts its helpers for each parallel step,
+    /// and benchmarks build many times in one process) would keep taking fresh memory.
     static ORPHANS: Mutex<[usize; CLASSES]> = Mutex::new([0; CLASSES]);
     /// One bit per class that may have orphaned blocks, so that taking a block looks at the
     /// lock only when there is something to adopt.
     static ORPHANED: AtomicU64 = AtomicU64::new(0);
+
+    /// A thread hands its list of a class on to [`ORPHANS`] once it has freed this many bytes
+    /// onto it. Otherwise memory that one thread allocates and another frees (the build's
+    /// helpers make files that the main thread frees) would pile up on the freeing thread's
+    /// lists while the allocating thread kept taking fresh memory.
+    const SHARED: usize = 256 << 10;
 
     impl Drop for Local {
         fn drop(&mut self) {
@@ -218,19 +232,28 @@ mod compact {
                 return;
             };
             for (class, head) in self.free.iter().enumerate() {
-                let head = head.replace(0);
-                let Some(slot) = orphans.get_mut(class).filter(|_| head != 0) else {
-                    continue;
-                };
-                // The orphaned lists of a class are chained through the second word of each
-                // list's first block, so that orphaning a list does not walk it.
-                // SAFETY: `head` is a free block of at least 16 bytes, 16-aligned; its first
-                // word links its own list and its second word is unused.
-                unsafe { (head as *mut usize).add(1).write(*slot) };
-                *slot = head;
-                ORPHANED.fetch_or(1 << class, Ordering::Relaxed);
+                // SAFETY: the list is this thread's, and the thread is ending.
+                unsafe { hand_on(&mut orphans, class, head.replace(0)) };
             }
         }
+    }
+
+    /// Puts the list that starts at `head` in front of the orphaned lists of `class`.
+    ///
+    /// # Safety
+    ///
+    /// `head` must be 0 or the first block of a free list that no thread uses any more.
+    unsafe fn hand_on(orphans: &mut [usize; CLASSES], class: usize, head: usize) {
+        let Some(slot) = orphans.get_mut(class).filter(|_| head != 0) else {
+            return;
+        };
+        // The orphaned lists of a class are chained through the second word of each list's
+        // first block, so that handing a list on does not walk it.
+        // SAFETY: `head` is a free block of at least 16 bytes, 16-aligned; its first word links
+        // its own list and its second word is unused.
+        unsafe { (head as *mut usize).add(1).write(*slot) };
+        *slot = head;
+        ORPHANED.fetch_or(1 << class, Ordering::Relaxed);
     }
 
     /// Adopts one orphaned list of `class`: its first block is returned, the rest become
@@ -359,13 +382,23 @@ mod compact {
     /// same class), and no longer in use.
     #[inline]
     pub(crate) unsafe fn give_back(block: *mut u8, size: usize) {
-        let (class, _) = class_of(size);
+        let (class, class_size) = class_of(size);
         // While a thread's lists are being orphaned, the blocks it frees are lost.
         let _ = LOCAL.try_with(|local| {
             // SAFETY: the block is at least 16 bytes long, 16-aligned and no longer in use,
             // so its first word can hold the list's link.
             unsafe { (block as *mut usize).write(local.free[class].get()) };
             local.free[class].set(block as usize);
+            let freed = local.freed[class].get() + 1;
+            if freed as usize * class_size < SHARED {
+                local.freed[class].set(freed);
+                return;
+            }
+            local.freed[class].set(0);
+            if let Ok(mut orphans) = ORPHANS.lock() {
+                // SAFETY: the list is this thread's, and it gives it up here.
+                unsafe { hand_on(&mut orphans, class, local.free[class].replace(0)) };
+            }
         });
     }
 
