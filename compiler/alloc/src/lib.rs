@@ -11,7 +11,7 @@
 //!
 //! How it works:
 //!
-//! - At the first allocation it reserves one region of address space (1 GiB, not committed:
+//! - At the first allocation it reserves one region of address space (16 MiB, not committed:
 //!   the kernel backs each page when it is first touched) and advises huge pages for it.
 //! - Sizes are rounded up to one of 64 classes: multiples of 16 bytes up to 256, then four
 //!   classes per doubling up to 1 MiB, so rounding wastes at most a fifth of a block.
@@ -22,16 +22,18 @@
 //! - A thread with an empty list carves blocks from a 64 KiB chunk of its own, taken from
 //!   the region with one atomic addition; blocks of 16 KiB and more are taken from the region
 //!   directly.
-//! - Blocks over 1 MiB, alignments over 16 bytes, everything once the region is used up, and
-//!   everything after [`long_running`] go to mimalloc. A block's address says which allocator
-//!   owns it, so every free reaches the right one.
+//! - A list is handed on when its thread ends, or once its thread has freed 256 KiB onto it,
+//!   to the next thread that runs out of blocks of its class: threads started again and
+//!   again, and blocks that one thread allocates and another frees, do not keep taking fresh
+//!   memory.
+//! - Blocks over 1 MiB, alignments over 16 bytes, everything once the region is used up (a
+//!   large build, whose heap mimalloc's per-page lists suit better), and everything after
+//!   [`long_running`] go to mimalloc. A block's address says which allocator owns it, so
+//!   every free reaches the right one.
 //!
-//! - When a thread ends, its lists are kept for the next thread that runs out of blocks of
-//!   their class, so starting threads again and again does not keep taking fresh memory.
-//!
-//! What it gives up: memory is never returned to the system before the process ends, a list
-//! of one class never serves another, and the rest of a thread's chunk is lost when the
-//! thread ends. That suits a command that runs for milliseconds or seconds; the
+//! What it gives up: the region's memory is never returned to the system before the process
+//! ends, a list of one class never serves another, and the rest of a thread's chunk is lost
+//! when the thread ends. That suits a command that runs for milliseconds or seconds; the
 //! language server, which runs for hours, calls [`long_running`] first and so allocates with
 //! mimalloc alone.
 //!
@@ -158,9 +160,11 @@ mod compact {
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::sync::Mutex;
 
-    /// The address space reserved once. Only what is touched is ever backed by memory, so a
-    /// large reservation costs nothing and lets a build of a thousand environments stay in it.
-    const REGION_SIZE: usize = 1 << 30;
+    /// The address space reserved once, of which only what is touched is backed by memory:
+    /// four times what a national build takes (under 4 MiB). A larger build continues with
+    /// mimalloc (see [`carve`]), and the region's blocks are not reused after that, so the
+    /// region is kept small.
+    const REGION_SIZE: usize = 16 << 20;
     /// The transparent huge page size on x86-64 and most arm64 kernels; the region starts on
     /// such a boundary so that its first bytes share one huge page.
     const HUGE_PAGE: usize = 2 << 20;
@@ -182,7 +186,8 @@ mod compact {
     static BASE: AtomicUsize = AtomicUsize::new(0);
     /// How much of the region has been handed out, from its start.
     static USED: AtomicUsize = AtomicUsize::new(0);
-    /// Set by [`super::long_running`]: no new blocks from the region.
+    /// Set by [`super::long_running`], or once the region is used up: every block comes from
+    /// mimalloc.
     pub(crate) static OFF: AtomicBool = AtomicBool::new(false);
 
     /// One thread's chunk and free lists. Reading it never allocates; its destructor hands
@@ -363,6 +368,10 @@ mod compact {
         let take = if size < DIRECT { CHUNK } else { size };
         let offset = USED.fetch_add(take, Ordering::Relaxed);
         if offset > REGION_SIZE - take {
+            // A process that has used the whole region is a large build: from now on mimalloc,
+            // whose per-page free lists suit a large heap better than these per-class ones,
+            // serves every block, and the region's blocks are no longer reused.
+            OFF.store(true, Ordering::Relaxed);
             return std::ptr::null_mut();
         }
         let start = base + offset;
@@ -382,6 +391,10 @@ mod compact {
     /// same class), and no longer in use.
     #[inline]
     pub(crate) unsafe fn give_back(block: *mut u8, size: usize) {
+        if OFF.load(Ordering::Relaxed) {
+            // Nothing takes blocks from the lists any more.
+            return;
+        }
         let (class, class_size) = class_of(size);
         // While a thread's lists are being orphaned, the blocks it frees are lost.
         let _ = LOCAL.try_with(|local| {

@@ -28,15 +28,6 @@ fn text(seed: u64, length: usize) -> String {
 }
 
 #[test]
-fn the_standard_library_allocates_from_the_region() {
-    let text = String::from("a string on the heap");
-    assert!(hostplan_alloc::in_region(text.as_ptr()));
-    assert!(hostplan_alloc::region_used() > 0);
-    let large = vec![1u8; (1 << 20) + 1];
-    assert!(!hostplan_alloc::in_region(large.as_ptr()));
-}
-
-#[test]
 fn threads_allocate_free_and_hand_blocks_to_each_other_without_mixing_them_up() {
     let (sender, receiver) = mpsc::channel::<(u64, String, Vec<u64>)>();
     let workers: Vec<_> = (0..4u64)

@@ -267,8 +267,13 @@ fn national_process(runs: usize) {
 }
 
 fn main() {
-    national_process(200);
-    phases(200);
+    // `cargo bench -p hostplan-cli --bench pipeline -- 1000` times only the plans of the sizes
+    // given, without the national example.
+    let sizes: Vec<usize> = std::env::args().filter_map(|it| it.parse().ok()).collect();
+    if sizes.is_empty() {
+        national_process(200);
+        phases(200);
+    }
     let temp = tempfile::tempdir().expect("a temporary directory");
     println!("whole pipeline in-process (parse, check, lower, emit, atomic write), median:");
     println!(
@@ -276,7 +281,11 @@ fn main() {
         "environments", "files", "in memory", "rebuild", "per environment", "fresh directory"
     );
     let mut per_env = Vec::new();
-    for (n, runs) in [(1, 200), (10, 60), (100, 15), (1000, 7)] {
+    let all = [(1, 200), (10, 60), (100, 15), (1000, 7)];
+    for (n, runs) in all
+        .into_iter()
+        .filter(|(n, _)| sizes.is_empty() || sizes.contains(n))
+    {
         let dir = temp.path().join(format!("plan{n}"));
         std::fs::create_dir_all(&dir).expect("mkdir");
         let plan = dir.join("plan.hplan");
