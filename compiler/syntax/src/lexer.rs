@@ -6,8 +6,7 @@
 //! for the formatter and uses line breaks to recover from errors.
 
 use hostplan_diagnostics::{codes, Diagnostic, FileId, Label, Span, TextRange};
-use nom::branch::alt;
-use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::bytes::complete::{take_while, take_while1};
 use nom::character::complete::{char, satisfy};
 use nom::combinator::{opt, recognize};
 use nom::sequence::pair;
@@ -158,7 +157,7 @@ fn lex_token(input: &str) -> IResult<&str, Raw> {
             .map(|_| Raw::Money)
             .parse(input),
         Some(b'"') => string.map(|_| Raw::Str).parse(input),
-        _ => punct.map(Raw::Kind).parse(input),
+        _ => punct(input).map(|(rest, kind)| (rest, Raw::Kind(kind))),
     }
 }
 
@@ -190,22 +189,30 @@ fn string(input: &str) -> IResult<&str, &str> {
     let (after_quote, _) = char('"').parse(input)?;
     let bytes = after_quote.as_bytes();
     let mut idx = 0;
-    while let Some(&byte) = bytes.get(idx) {
-        match byte {
-            b'\\' if bytes.get(idx + 1) == Some(&b'\n') => {
+    // Only three bytes matter inside a string; memchr skips to the next of them.
+    loop {
+        let rest = bytes.get(idx..).unwrap_or(&[]);
+        let Some(found) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
+            // Unterminated: the string runs to the end of the text.
+            idx = bytes.len();
+            break;
+        };
+        idx += found;
+        match bytes.get(idx) {
+            Some(b'\\') if bytes.get(idx + 1) == Some(&b'\n') => {
                 idx += 1;
                 break;
             }
-            b'\\' => idx += 2,
-            b'"' => {
+            Some(b'\\') => idx += 2,
+            Some(b'"') => {
                 let len = 1 + idx + 1;
                 return Ok((
                     input.get(len..).unwrap_or(""),
                     input.get(..len).unwrap_or(input),
                 ));
             }
-            b'\n' => break,
-            _ => idx += 1,
+            // A line break: the string is not closed on its line.
+            _ => break,
         }
     }
     let len = (1 + idx).min(input.len());
@@ -215,19 +222,27 @@ fn string(input: &str) -> IResult<&str, &str> {
     ))
 }
 
+/// A one-byte punctuation token, chosen by the byte itself (these are the most frequent
+/// tokens after identifiers, so they skip the combinators).
 fn punct(input: &str) -> IResult<&str, TokenKind> {
-    alt((
-        tag("{").map(|_| TokenKind::LBrace),
-        tag("}").map(|_| TokenKind::RBrace),
-        tag("[").map(|_| TokenKind::LBracket),
-        tag("]").map(|_| TokenKind::RBracket),
-        tag("(").map(|_| TokenKind::LParen),
-        tag(")").map(|_| TokenKind::RParen),
-        tag("=").map(|_| TokenKind::Eq),
-        tag(",").map(|_| TokenKind::Comma),
-        tag(".").map(|_| TokenKind::Dot),
-    ))
-    .parse(input)
+    let kind = match input.as_bytes().first() {
+        Some(b'{') => TokenKind::LBrace,
+        Some(b'}') => TokenKind::RBrace,
+        Some(b'[') => TokenKind::LBracket,
+        Some(b']') => TokenKind::RBracket,
+        Some(b'(') => TokenKind::LParen,
+        Some(b')') => TokenKind::RParen,
+        Some(b'=') => TokenKind::Eq,
+        Some(b',') => TokenKind::Comma,
+        Some(b'.') => TokenKind::Dot,
+        _ => {
+            return Err(nom::Err::Error(nom::error::Error::new(
+                input,
+                nom::error::ErrorKind::Tag,
+            )))
+        }
+    };
+    Ok((input.get(1..).unwrap_or(""), kind))
 }
 
 fn split_number(text: &str) -> (&str, &str) {

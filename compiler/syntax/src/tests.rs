@@ -107,3 +107,33 @@ fn formatter_breaks_multi_line_lists_with_comments() {
     let expected = "a = [\n  downtime(5m),  # down\n  backup_failed,\n]\n";
     assert_eq!(fmt(text), expected);
 }
+
+#[test]
+fn strings_end_at_their_closing_quote_or_at_the_end_of_their_line() {
+    use crate::lexer::{lex, TokenKind};
+    // (text, the string token's text, its value)
+    let cases = [
+        (r#""plain" x"#, r#""plain""#, "plain"),
+        (r#""say \"hi\"" x"#, r#""say \"hi\"""#, r#"say "hi""#),
+        (r#""a\\" x"#, r#""a\\""#, r"a\"),
+        (r#""é\"ü" x"#, r#""é\"ü""#, r#"é"ü"#),
+        ("\"open\nx", "\"open", "open"),
+        ("\"open at the end", "\"open at the end", "open at the end"),
+        (
+            "\"backslash at the end\\",
+            "\"backslash at the end\\",
+            "backslash at the end",
+        ),
+        ("\"line \\\nx", "\"line \\", "line "),
+    ];
+    for (text, token_text, value) in cases {
+        let (tokens, _) = lex(FileId(0), text);
+        let first = tokens.first().expect("a token");
+        let range = first.range.start as usize..first.range.end as usize;
+        assert_eq!(&text[range], token_text, "{text:?}");
+        match &first.kind {
+            TokenKind::Str(it) => assert_eq!(it, value, "{text:?}"),
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+}
