@@ -136,8 +136,8 @@ enum Raw {
 fn lex_token(input: &str) -> IResult<&str, Raw> {
     match input.as_bytes().first() {
         Some(b'#') => {
-            // A comment runs to the end of the line (`find` looks for the byte with memchr).
-            let len = input.find('\n').unwrap_or(input.len());
+            // A comment runs to the end of the line.
+            let len = memchr::memchr(b'\n', input.as_bytes()).unwrap_or(input.len());
             Ok((
                 input.get(len..).unwrap_or(""),
                 Raw::Kind(TokenKind::Comment),
