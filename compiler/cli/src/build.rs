@@ -174,7 +174,7 @@ pub fn write(
         }
     }
     let previous_output = out.is_dir();
-    let placed = map_files(outputs, |output| {
+    let placed = map_files(outputs, MANY_WRITES, |output| {
         place(out, stage, output, &manifest, previous_output)
     });
     let mut summary = Summary::default();
@@ -361,23 +361,33 @@ fn up_to_date(out: &Path, outputs: &[Output], manifest: &Manifest, manifest_text
     if manifest.text != manifest_text.as_bytes() {
         return false;
     }
-    map_files(outputs, |output| {
+    map_files(outputs, MANY_CHECKS, |output| {
         manifest.unchanged(&out.join(&output.path), output)
     })
     .into_iter()
     .all(|unchanged| unchanged)
 }
 
-/// `work` on every file, on all cores when there are many: for a few dozen files another
-/// thread costs more than it saves (starting it, and the memory its allocations touch).
-fn map_files<R: Send>(outputs: &[Output], work: impl Fn(&Output) -> R + Sync) -> Vec<R> {
-    const MANY: usize = 256;
-    if outputs.len() < MANY {
+/// `work` on every file, on all cores when there are at least `many`: for fewer, another
+/// thread costs more than it saves (starting it, and waking a second core).
+fn map_files<R: Send>(
+    outputs: &[Output],
+    many: usize,
+    work: impl Fn(&Output) -> R + Sync,
+) -> Vec<R> {
+    if outputs.len() < many {
         outputs.iter().map(work).collect()
     } else {
         crate::parallel::map(outputs, work)
     }
 }
+
+/// From how many files the checks of a rebuild (a `stat` each) run on all cores.
+const MANY_CHECKS: usize = 256;
+/// From how many files writing them runs on all cores: creating and writing a file costs
+/// about ten times a `stat`, so a few dozen are worth a second thread (a national plan's 50
+/// files are written about 0.2 ms sooner on two cores).
+const MANY_WRITES: usize = 24;
 
 /// Copies (as hard links) into the staging tree every file of the old output that the build
 /// does not replace: files it never wrote, and with `--env`, other environments' outputs.
