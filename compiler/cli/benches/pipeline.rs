@@ -2,7 +2,9 @@
 //! environments, and the national example built end to end by the real binary as a separate
 //! process. Prints the median of repeated runs; `BENCHMARKS.md` records the figures.
 //!
-//! Run with `cargo bench -p hostplan-cli --bench pipeline`.
+//! Run with `cargo bench -p hostplan-cli --bench pipeline`. `HOSTPLAN_BENCH_BINARY=PATH`
+//! times another `hostplan` binary as a separate process too, such as the statically linked
+//! one `cargo release-static` builds.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -223,8 +225,7 @@ fn phases(runs: usize) {
 /// process, `runs` times into an up-to-date directory and `runs` times into an empty one,
 /// alternately, timed from spawn to exit. It runs first, before the large in-process builds
 /// fill this process's memory.
-fn national_process(runs: usize) {
-    let binary = env!("CARGO_BIN_EXE_hostplan");
+fn national_process(binary: &str, runs: usize) {
     let national = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/national/plan.hplan");
     let temp = tempfile::tempdir().expect("a temporary directory");
     let out = temp.path().join("national");
@@ -258,7 +259,7 @@ fn national_process(runs: usize) {
     }
     let fastest = |samples: &[Duration]| samples.iter().min().copied().unwrap_or_default();
     println!(
-        "national example, `hostplan build` as a separate process, median (fastest) of {runs}: rebuild {} ({}), fresh directory {} ({})",
+        "national example, `hostplan build` as a separate process ({binary}), median (fastest) of {runs}: rebuild {} ({}), fresh directory {} ({})",
         format(median(samples.clone())),
         format(fastest(&samples)),
         format(median(fresh_samples.clone())),
@@ -271,7 +272,10 @@ fn main() {
     // given, without the national example.
     let sizes: Vec<usize> = std::env::args().filter_map(|it| it.parse().ok()).collect();
     if sizes.is_empty() {
-        national_process(200);
+        national_process(env!("CARGO_BIN_EXE_hostplan"), 200);
+        if let Some(other) = std::env::var_os("HOSTPLAN_BENCH_BINARY") {
+            national_process(&other.to_string_lossy(), 200);
+        }
         phases(200);
     }
     let temp = tempfile::tempdir().expect("a temporary directory");
