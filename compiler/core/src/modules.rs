@@ -73,6 +73,15 @@ const STDLIB_MODULES: [(&str, &str); 4] = [
     ("policies", include_str!("../../../stdlib/policies.hplan")),
 ];
 
+/// The standard library's syntax trees, parsed when this crate was compiled (`build.rs`), in
+/// the order of [`STDLIB_MODULES`]; empty for a module that had syntax errors.
+const STDLIB_SNAPSHOTS: [&[u8]; STDLIB_MODULES.len()] = [
+    include_bytes!(concat!(env!("OUT_DIR"), "/aws.ast")),
+    include_bytes!(concat!(env!("OUT_DIR"), "/cht.ast")),
+    include_bytes!(concat!(env!("OUT_DIR"), "/gcp.ast")),
+    include_bytes!(concat!(env!("OUT_DIR"), "/policies.ast")),
+];
+
 /// A standard library module: its display path, text and syntax tree.
 type StdModule = (String, Arc<str>, Arc<File>);
 
@@ -84,16 +93,20 @@ type CachedParse = (Arc<str>, Arc<File>, Vec<Diagnostic>);
 static STDLIB_PARSES: [OnceLock<StdModule>; STDLIB_MODULES.len()] =
     [const { OnceLock::new() }; STDLIB_MODULES.len()];
 
-/// The standard library module `std/NAME`, parsed on first use.
+/// The standard library module `std/NAME`, loaded on first use: decoded from the tree made
+/// when the crate was compiled, which takes a fraction of a parse, or parsed if that fails.
 fn stdlib_module(name: &str) -> Option<&'static StdModule> {
     let index = STDLIB_MODULES.iter().position(|(it, _)| *it == name)?;
     let (name, text) = STDLIB_MODULES.get(index)?;
     Some(STDLIB_PARSES.get(index)?.get_or_init(|| {
-        let parse = parse(FileId(0), text);
+        let file = STDLIB_SNAPSHOTS
+            .get(index)
+            .and_then(|bytes| hostplan_syntax::snapshot::decode(bytes))
+            .unwrap_or_else(|| parse(FileId(0), text).file);
         (
             format!("std/{name}.hplan"),
             Arc::from(*text),
-            Arc::new(parse.file),
+            Arc::new(file),
         )
     }))
 }
@@ -460,4 +473,19 @@ fn report_cycles(workspace: &mut Workspace) {
 /// An empty range at the start of a file, for diagnostics about a file as a whole.
 pub fn file_start(file: FileId) -> Span {
     Span::new(file, TextRange::empty(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, FileId, STDLIB_MODULES, STDLIB_SNAPSHOTS};
+
+    #[test]
+    fn the_embedded_standard_library_trees_are_those_of_its_text() {
+        for ((name, text), bytes) in STDLIB_MODULES.iter().zip(STDLIB_SNAPSHOTS) {
+            let parse = parse(FileId(0), text);
+            assert!(parse.diagnostics.is_empty(), "std/{name} has syntax errors");
+            let decoded = hostplan_syntax::snapshot::decode(bytes);
+            assert_eq!(decoded.as_ref(), Some(&parse.file), "std/{name}");
+        }
+    }
 }

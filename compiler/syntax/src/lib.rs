@@ -9,6 +9,7 @@ mod format;
 mod lexer;
 mod parser;
 mod reparse;
+pub mod snapshot;
 #[cfg(test)]
 mod tests;
 
