@@ -63,86 +63,148 @@ pub fn render(input: &ReportInput<'_>) -> String {
 }
 
 /// The report as a JSON value, in the shape [`schema`] describes.
+///
+/// Objects that hold other objects or lists are built with [`object`], which moves the
+/// values in: `json!` serialises every value it interpolates, so a list of objects passed to
+/// it is copied whole, and the copies were a third of the report's cost.
 pub fn value(input: &ReportInput<'_>) -> Value {
     let estimate = input.estimate;
     let official = &estimate.official;
-    json!({
-        "schema_version": JSON_SCHEMA_VERSION,
-        "plan": {
-            "name": estimate.plan_name,
-            "cht_major": estimate.cht_major,
-            "horizon_years": estimate.horizon_years,
-            "population": estimate.population,
-            "workflows": estimate.workflows,
-            "growth_percent": round3(estimate.growth_percent),
-            "roles": estimate.roles.iter().map(|role| json!({
-                "name": role.name,
-                "count": role.count,
-                "offline": role.offline,
-            })).collect::<Vec<_>>(),
-        },
-        "official": {
-            "input": {
-                "population": estimate.official_input.population,
-                "workflows": estimate.official_input.workflows,
-                "users": estimate.official_input.users,
-                "years": estimate.official_input.years,
-            },
-            "places": official.places,
-            "contacts": official.contacts,
-            "records": official.records,
-            "medic_docs": official.medic_docs,
-            "db_disk_gb": official.db_disk_gb,
-            "overprovision_gb": official.overprovision_gb,
-            "root_volume_gb": official.root_volume_gb,
-            "total_disk_gb": official.total_disk_gb,
-            "docs_per_user": round3(official.docs_per_user),
-            "cpu_factor": round3(official.cpu_factor),
-            "cpus": official.cpus,
-            "ram_gb": official.ram_gb,
-            "disk_monthly_cents": official.disk_monthly.cents(),
-            "compute_monthly_cents": official.compute_monthly.cents(),
-            "monthly_cents": official.monthly.cents(),
-            "yearly_cents": official.yearly.cents(),
-            "assumptions": keys(OFFICIAL_ASSUMPTIONS),
-        },
-        "environments": estimate.environments.iter().map(environment).collect::<Vec<_>>(),
-        "monthly_total_cents": cents(estimate.monthly_total),
-        "findings": estimate.findings.iter().map(|finding| json!({
-            "severity": finding.severity.to_string(),
-            "code": finding.code,
-            "environment": finding.environment,
-            "message": finding.message,
-            "assumptions": keys(&finding.assumptions),
-            "suppressed": input.suppression_of(finding).map(|it| it.reason.clone()),
-        })).collect::<Vec<_>>(),
-        "suppressions": input.suppressions.iter().map(|it| json!({
-            "environment": it.environment,
-            "code": it.code,
-            "reason": it.reason,
-        })).collect::<Vec<_>>(),
-        "assumptions": estimate.assumptions.entries().iter().map(|entry| json!({
-            "key": entry.def.name,
-            "value": entry.value,
-            "default": entry.def.default,
-            "unit": entry.def.unit,
-            "min": entry.def.min,
-            "max": entry.def.max,
-            "overridden": entry.overridden,
-            "source": entry.def.source,
-            "doc": entry.def.doc,
-        })).collect::<Vec<_>>(),
-        "rejected_overrides": estimate.rejected_overrides.iter().map(|it| json!({
-            "key": it.name,
-            "value": it.value,
-            "reason": it.reason.to_string(),
-        })).collect::<Vec<_>>(),
-        "price_tables": estimate.price_tables.iter().map(|it| json!({
-            "provider": it.provider,
-            "prices_date": it.prices_date,
-            "prices_source": it.prices_source,
-        })).collect::<Vec<_>>(),
-    })
+    object([
+        ("schema_version", json!(JSON_SCHEMA_VERSION)),
+        (
+            "plan",
+            object([
+                ("name", json!(estimate.plan_name)),
+                ("cht_major", json!(estimate.cht_major)),
+                ("horizon_years", json!(estimate.horizon_years)),
+                ("population", json!(estimate.population)),
+                ("workflows", json!(estimate.workflows)),
+                ("growth_percent", json!(round3(estimate.growth_percent))),
+                (
+                    "roles",
+                    array(estimate.roles.iter().map(|role| {
+                        json!({
+                            "name": role.name,
+                            "count": role.count,
+                            "offline": role.offline,
+                        })
+                    })),
+                ),
+            ]),
+        ),
+        (
+            "official",
+            json!({
+                "input": {
+                    "population": estimate.official_input.population,
+                    "workflows": estimate.official_input.workflows,
+                    "users": estimate.official_input.users,
+                    "years": estimate.official_input.years,
+                },
+                "places": official.places,
+                "contacts": official.contacts,
+                "records": official.records,
+                "medic_docs": official.medic_docs,
+                "db_disk_gb": official.db_disk_gb,
+                "overprovision_gb": official.overprovision_gb,
+                "root_volume_gb": official.root_volume_gb,
+                "total_disk_gb": official.total_disk_gb,
+                "docs_per_user": round3(official.docs_per_user),
+                "cpu_factor": round3(official.cpu_factor),
+                "cpus": official.cpus,
+                "ram_gb": official.ram_gb,
+                "disk_monthly_cents": official.disk_monthly.cents(),
+                "compute_monthly_cents": official.compute_monthly.cents(),
+                "monthly_cents": official.monthly.cents(),
+                "yearly_cents": official.yearly.cents(),
+                "assumptions": keys(OFFICIAL_ASSUMPTIONS),
+            }),
+        ),
+        (
+            "environments",
+            array(estimate.environments.iter().map(environment)),
+        ),
+        ("monthly_total_cents", json!(cents(estimate.monthly_total))),
+        (
+            "findings",
+            array(estimate.findings.iter().map(|finding| {
+                json!({
+                    "severity": finding.severity.to_string(),
+                    "code": finding.code,
+                    "environment": finding.environment,
+                    "message": finding.message,
+                    "assumptions": keys(&finding.assumptions),
+                    "suppressed": input.suppression_of(finding).map(|it| it.reason.clone()),
+                })
+            })),
+        ),
+        (
+            "suppressions",
+            array(input.suppressions.iter().map(|it| {
+                json!({
+                    "environment": it.environment,
+                    "code": it.code,
+                    "reason": it.reason,
+                })
+            })),
+        ),
+        (
+            "assumptions",
+            array(estimate.assumptions.entries().iter().map(|entry| {
+                json!({
+                    "key": entry.def.name,
+                    "value": entry.value,
+                    "default": entry.def.default,
+                    "unit": entry.def.unit,
+                    "min": entry.def.min,
+                    "max": entry.def.max,
+                    "overridden": entry.overridden,
+                    "source": entry.def.source,
+                    "doc": entry.def.doc,
+                })
+            })),
+        ),
+        (
+            "rejected_overrides",
+            array(estimate.rejected_overrides.iter().map(|it| {
+                json!({
+                    "key": it.name,
+                    "value": it.value,
+                    "reason": it.reason.to_string(),
+                })
+            })),
+        ),
+        (
+            "price_tables",
+            array(estimate.price_tables.iter().map(|it| {
+                json!({
+                    "provider": it.provider,
+                    "prices_date": it.prices_date,
+                    "prices_source": it.prices_source,
+                })
+            })),
+        ),
+    ])
+}
+
+/// A JSON object with these keys in this order, the values moved in.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    let mut map = serde_json::Map::with_capacity(N);
+    for (key, value) in fields {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
+}
+
+/// A JSON array of these values, moved in.
+fn array(items: impl Iterator<Item = Value>) -> Value {
+    Value::Array(items.collect())
+}
+
+/// `value`, or `null`.
+fn or_null(value: Option<Value>) -> Value {
+    value.unwrap_or(Value::Null)
 }
 
 fn environment(env: &EnvironmentEstimate) -> Value {
@@ -178,116 +240,178 @@ fn environment(env: &EnvironmentEstimate) -> Value {
         }),
     };
     let storage = &env.storage;
-    json!({
-        "name": env.name,
-        "kind": env.kind.name(),
-        "target": target,
-        "infra": infra,
-        "scale_percent": round3(env.scale_basis_points as f64 / 100.0),
-        "couchdb_nodes": env.couchdb_nodes,
-        "users": env.users,
-        "roles": env.roles.iter().map(|role| json!({
-            "name": role.name,
-            "users": role.users,
-            "offline": role.offline,
-            "docs_per_user": role.docs_per_user,
-        })).collect::<Vec<_>>(),
-        "years": env.years.iter().map(|year| json!({
-            "year": year.year,
-            "population": year.population,
-            "places": year.places,
-            "contacts": year.contacts,
-            "records_in_year": year.records_in_year,
-            "medic_docs": year.medic_docs,
-            "couchdb_data_gib": year.couchdb_data_gib,
-            "upgrade_headroom_gib": year.upgrade_headroom_gib,
-            "postgres_gib": year.postgres_gib,
-            "storage_gib": year.storage_gib,
-        })).collect::<Vec<_>>(),
-        "compute": {
-            "docs_per_user": env.compute.docs_per_user,
-            "cpu_factor": round3(env.compute.cpu_factor),
-            "calculator_cpus": env.compute.calculator_cpus,
-            "load_millicpu": env.compute.load_millicpu,
-            "required_millicpu": env.compute.required_millicpu,
-            "required_memory_mib": env.compute.required_memory_mib,
-        },
-        "storage": {
-            "couchdb_data_gib": storage.couchdb_data_gib,
-            "upgrade_headroom_gib": storage.upgrade_headroom_gib,
-            "couchdb_volume_gib": storage.couchdb_volume_gib,
-            "logs_gib": storage.logs_gib,
-            "containers": storage.containers,
-            "backup": storage.backup.as_ref().map(|it| json!({
-                "every_hours": it.every_hours,
-                "keep_days": it.keep_days,
-                "copies": it.copies,
-                "change_per_copy_basis_points": it.change_per_copy_basis_points,
-                "data_gib": it.data_gib,
-                "backup_gib": it.backup_gib,
-                "offsite_gib": it.offsite_gib,
+    object([
+        ("name", json!(env.name)),
+        ("kind", json!(env.kind.name())),
+        ("target", target),
+        ("infra", infra),
+        (
+            "scale_percent",
+            json!(round3(env.scale_basis_points as f64 / 100.0)),
+        ),
+        ("couchdb_nodes", json!(env.couchdb_nodes)),
+        ("users", json!(env.users)),
+        (
+            "roles",
+            array(env.roles.iter().map(|role| {
+                json!({
+                    "name": role.name,
+                    "users": role.users,
+                    "offline": role.offline,
+                    "docs_per_user": role.docs_per_user,
+                })
             })),
-            "postgres_gib": storage.postgres_gib,
-            "postgres_volume_gib": storage.postgres_volume_gib,
-            "prometheus_gib": storage.prometheus_gib,
-        },
-        "services": env.services.iter().map(|it| json!({
-            "service": it.service.name(),
-            "replicas": it.replicas,
-            "cpu_request_millicpu": it.cpu_request_millicpu,
-            "cpu_limit_millicpu": it.cpu_limit_millicpu,
-            "memory_request_mib": it.memory_request_mib,
-            "memory_limit_mib": it.memory_limit_mib,
-            "assumptions": keys(&it.assumptions),
-        })).collect::<Vec<_>>(),
-        "node_groups": env.node_groups.iter().map(|group| json!({
-            "role": group.role.id(),
-            "nodes": group.nodes,
-            "millicpu_per_node": group.millicpu_per_node,
-            "memory_mib_per_node": group.memory_mib_per_node,
-            "root_disk_gib_per_node": group.root_disk_gib_per_node,
-            "sized_by_load": group.sized_by_load,
-            "instance": group.instance.as_ref().map(|it| json!({
-                "name": it.name,
-                "vcpu": it.vcpu,
-                "memory_mib": it.memory_mib,
-                "nodes": it.nodes,
-                "hourly_micros": it.hourly.micros(),
-                "reason": it.reason,
+        ),
+        (
+            "years",
+            array(env.years.iter().map(|year| {
+                json!({
+                    "year": year.year,
+                    "population": year.population,
+                    "places": year.places,
+                    "contacts": year.contacts,
+                    "records_in_year": year.records_in_year,
+                    "medic_docs": year.medic_docs,
+                    "couchdb_data_gib": year.couchdb_data_gib,
+                    "upgrade_headroom_gib": year.upgrade_headroom_gib,
+                    "postgres_gib": year.postgres_gib,
+                    "storage_gib": year.storage_gib,
+                })
             })),
-        })).collect::<Vec<_>>(),
-        "hardware": env.hardware.as_ref().map(|it| json!({
-            "required": hardware(&it.required),
-            "provided": it.provided.as_ref().map(hardware),
-            "shortfall": it.shortfall.as_ref().map(hardware),
-            "misfits": it.misfits,
-            "separate_hosts": it.separate_hosts.iter().map(|(role, host)| json!({
-                "role": role.id(),
-                "machines": host.machines,
-                "cores": host.cores,
-                "memory_gib": host.memory_gib,
-                "disk_gib": host.disk_gib,
-            })).collect::<Vec<_>>(),
-            "backup_storage_gib": it.backup_storage_gib,
-        })),
-        "line_items": env.line_items.iter().map(|item| json!({
-            "id": item.id,
-            "label": item.label,
-            "component": item.component.id(),
-            "quantity": item.quantity,
-            "unit": item.unit.label(),
-            "unit_price_micros": item.unit_price.map(Money::micros),
-            "monthly_cents": cents(item.monthly),
-            "detail": item.detail,
-            "assumptions": keys(&item.assumptions),
-        })).collect::<Vec<_>>(),
-        "prices": env.prices.as_ref().map(|it| json!({
-            "provider": it.provider,
-            "prices_date": it.prices_date,
-            "prices_source": it.prices_source,
-        })),
-        "monthly_cents": cents(env.monthly_cost),
-    })
+        ),
+        (
+            "compute",
+            json!({
+                "docs_per_user": env.compute.docs_per_user,
+                "cpu_factor": round3(env.compute.cpu_factor),
+                "calculator_cpus": env.compute.calculator_cpus,
+                "load_millicpu": env.compute.load_millicpu,
+                "required_millicpu": env.compute.required_millicpu,
+                "required_memory_mib": env.compute.required_memory_mib,
+            }),
+        ),
+        (
+            "storage",
+            object([
+                ("couchdb_data_gib", json!(storage.couchdb_data_gib)),
+                ("upgrade_headroom_gib", json!(storage.upgrade_headroom_gib)),
+                ("couchdb_volume_gib", json!(storage.couchdb_volume_gib)),
+                ("logs_gib", json!(storage.logs_gib)),
+                ("containers", json!(storage.containers)),
+                (
+                    "backup",
+                    or_null(storage.backup.as_ref().map(|it| {
+                        json!({
+                            "every_hours": it.every_hours,
+                            "keep_days": it.keep_days,
+                            "copies": it.copies,
+                            "change_per_copy_basis_points": it.change_per_copy_basis_points,
+                            "data_gib": it.data_gib,
+                            "backup_gib": it.backup_gib,
+                            "offsite_gib": it.offsite_gib,
+                        })
+                    })),
+                ),
+                ("postgres_gib", json!(storage.postgres_gib)),
+                ("postgres_volume_gib", json!(storage.postgres_volume_gib)),
+                ("prometheus_gib", json!(storage.prometheus_gib)),
+            ]),
+        ),
+        (
+            "services",
+            array(env.services.iter().map(|it| {
+                json!({
+                    "service": it.service.name(),
+                    "replicas": it.replicas,
+                    "cpu_request_millicpu": it.cpu_request_millicpu,
+                    "cpu_limit_millicpu": it.cpu_limit_millicpu,
+                    "memory_request_mib": it.memory_request_mib,
+                    "memory_limit_mib": it.memory_limit_mib,
+                    "assumptions": keys(&it.assumptions),
+                })
+            })),
+        ),
+        (
+            "node_groups",
+            array(env.node_groups.iter().map(|group| {
+                object([
+                    ("role", json!(group.role.id())),
+                    ("nodes", json!(group.nodes)),
+                    ("millicpu_per_node", json!(group.millicpu_per_node)),
+                    ("memory_mib_per_node", json!(group.memory_mib_per_node)),
+                    (
+                        "root_disk_gib_per_node",
+                        json!(group.root_disk_gib_per_node),
+                    ),
+                    ("sized_by_load", json!(group.sized_by_load)),
+                    (
+                        "instance",
+                        or_null(group.instance.as_ref().map(|it| {
+                            json!({
+                                "name": it.name,
+                                "vcpu": it.vcpu,
+                                "memory_mib": it.memory_mib,
+                                "nodes": it.nodes,
+                                "hourly_micros": it.hourly.micros(),
+                                "reason": it.reason,
+                            })
+                        })),
+                    ),
+                ])
+            })),
+        ),
+        (
+            "hardware",
+            or_null(env.hardware.as_ref().map(|it| {
+                object([
+                    ("required", hardware(&it.required)),
+                    ("provided", or_null(it.provided.as_ref().map(hardware))),
+                    ("shortfall", or_null(it.shortfall.as_ref().map(hardware))),
+                    ("misfits", json!(it.misfits)),
+                    (
+                        "separate_hosts",
+                        array(it.separate_hosts.iter().map(|(role, host)| {
+                            json!({
+                                "role": role.id(),
+                                "machines": host.machines,
+                                "cores": host.cores,
+                                "memory_gib": host.memory_gib,
+                                "disk_gib": host.disk_gib,
+                            })
+                        })),
+                    ),
+                    ("backup_storage_gib", json!(it.backup_storage_gib)),
+                ])
+            })),
+        ),
+        (
+            "line_items",
+            array(env.line_items.iter().map(|item| {
+                json!({
+                    "id": item.id,
+                    "label": item.label,
+                    "component": item.component.id(),
+                    "quantity": item.quantity,
+                    "unit": item.unit.label(),
+                    "unit_price_micros": item.unit_price.map(Money::micros),
+                    "monthly_cents": cents(item.monthly),
+                    "detail": item.detail,
+                    "assumptions": keys(&item.assumptions),
+                })
+            })),
+        ),
+        (
+            "prices",
+            or_null(env.prices.as_ref().map(|it| {
+                json!({
+                    "provider": it.provider,
+                    "prices_date": it.prices_date,
+                    "prices_source": it.prices_source,
+                })
+            })),
+        ),
+        ("monthly_cents", json!(cents(env.monthly_cost))),
+    ])
 }
 
 fn hardware(it: &Hardware) -> Value {
