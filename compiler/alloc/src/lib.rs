@@ -190,8 +190,9 @@ mod compact {
     /// mimalloc.
     pub(crate) static OFF: AtomicBool = AtomicBool::new(false);
 
-    /// One thread's chunk and free lists. Reading it never allocates; its destructor hands
-    /// the lists to [`ORPHANS`] when the thread ends.
+    /// One thread's chunk and free lists. It has no destructor, so reading it is a plain
+    /// access to thread-local memory, valid until the thread is gone; [`Ending`] hands its
+    /// lists on when the thread ends.
     struct Local {
         /// The next free byte of the thread's chunk.
         next: Cell<usize>,
@@ -203,6 +204,8 @@ mod compact {
         /// How many blocks of each class the thread has freed onto its list since the list
         /// was last handed on (see [`SHARED`]).
         freed: [Cell<u32>; CLASSES],
+        /// Whether the thread's [`ENDING`] is registered.
+        ending: Cell<bool>,
     }
 
     thread_local! {
@@ -212,8 +215,38 @@ mod compact {
                 end: Cell::new(0),
                 free: [const { Cell::new(0) }; CLASSES],
                 freed: [const { Cell::new(0) }; CLASSES],
+                ending: Cell::new(false),
             }
         };
+        /// Registered the first time a thread carves or frees a block of the region, so that
+        /// its destructor runs when the thread ends. Kept apart from [`LOCAL`] because a
+        /// thread-local with a destructor is checked on every access.
+        static ENDING: Ending = const { Ending };
+    }
+
+    /// Hands the ending thread's lists on to [`ORPHANS`].
+    struct Ending;
+
+    impl Drop for Ending {
+        fn drop(&mut self) {
+            let Ok(mut orphans) = ORPHANS.lock() else {
+                return;
+            };
+            let _ = LOCAL.try_with(|local| {
+                for (class, head) in local.free.iter().enumerate() {
+                    // SAFETY: the list is this thread's, and the thread is ending.
+                    unsafe { hand_on(&mut orphans, class, head.replace(0)) };
+                }
+            });
+        }
+    }
+
+    /// Registers the calling thread's [`ENDING`].
+    #[cold]
+    #[inline(never)]
+    fn register_ending(local: &Local) {
+        local.ending.set(true);
+        let _ = ENDING.try_with(|_| ());
     }
 
     /// Free lists given up by threads that ended or freed much, per class, for the next thread
@@ -230,18 +263,6 @@ mod compact {
     /// helpers make files that the main thread frees) would pile up on the freeing thread's
     /// lists while the allocating thread kept taking fresh memory.
     const SHARED: usize = 256 << 10;
-
-    impl Drop for Local {
-        fn drop(&mut self) {
-            let Ok(mut orphans) = ORPHANS.lock() else {
-                return;
-            };
-            for (class, head) in self.free.iter().enumerate() {
-                // SAFETY: the list is this thread's, and the thread is ending.
-                unsafe { hand_on(&mut orphans, class, head.replace(0)) };
-            }
-        }
-    }
 
     /// Puts the list that starts at `head` in front of the orphaned lists of `class`.
     ///
@@ -264,6 +285,7 @@ mod compact {
     /// Adopts one orphaned list of `class`: its first block is returned, the rest become
     /// the thread's list. 0 when there is none.
     #[cold]
+    #[inline(never)]
     fn adopt(local: &Local, class: usize) -> usize {
         let Ok(mut orphans) = ORPHANS.lock() else {
             return 0;
@@ -360,7 +382,11 @@ mod compact {
     /// A fresh block of `size` bytes (a class size) from the region: from a new chunk for
     /// small blocks, directly for large ones.
     #[cold]
+    #[inline(never)]
     fn carve(local: &Local, size: usize) -> *mut u8 {
+        if !local.ending.get() {
+            register_ending(local);
+        }
         let base = base();
         if base == FAILED {
             return std::ptr::null_mut();
@@ -396,23 +422,34 @@ mod compact {
             return;
         }
         let (class, class_size) = class_of(size);
-        // While a thread's lists are being orphaned, the blocks it frees are lost.
+        // Blocks freed by other destructors after the thread's lists were handed on are lost.
         let _ = LOCAL.try_with(|local| {
             // SAFETY: the block is at least 16 bytes long, 16-aligned and no longer in use,
             // so its first word can hold the list's link.
             unsafe { (block as *mut usize).write(local.free[class].get()) };
             local.free[class].set(block as usize);
+            if !local.ending.get() {
+                register_ending(local);
+            }
             let freed = local.freed[class].get() + 1;
             if freed as usize * class_size < SHARED {
                 local.freed[class].set(freed);
                 return;
             }
-            local.freed[class].set(0);
-            if let Ok(mut orphans) = ORPHANS.lock() {
-                // SAFETY: the list is this thread's, and it gives it up here.
-                unsafe { hand_on(&mut orphans, class, local.free[class].replace(0)) };
-            }
+            share(local, class);
         });
+    }
+
+    /// Hands the calling thread's list of `class` on to [`ORPHANS`]. Out of line, so that
+    /// freeing a block, which calls it once per 256 KiB, stays a few instructions.
+    #[cold]
+    #[inline(never)]
+    fn share(local: &Local, class: usize) {
+        local.freed[class].set(0);
+        if let Ok(mut orphans) = ORPHANS.lock() {
+            // SAFETY: the list is this thread's, and it gives it up here.
+            unsafe { hand_on(&mut orphans, class, local.free[class].replace(0)) };
+        }
     }
 
     /// The region's first byte, reserving it on first use.
