@@ -676,10 +676,7 @@ fn build_inner(
         .count();
     if !missing.is_empty() || environment_count == 0 {
         let mut what: Vec<String> = missing.iter().map(|it| format!("`{it}`")).collect();
-        if environment_count == 0 {
-            what.push("an `environment`".to_string());
-        }
-        let examples: Vec<&str> = missing
+        let mut examples: Vec<&str> = missing
             .iter()
             .map(|it| match *it {
                 "plan" => "plan \"NAME\" { cht = \"5.2.0\", owner = \"...\" }",
@@ -687,16 +684,22 @@ fn build_inner(
                 _ => "users { role chw { count = 1_000 } }",
             })
             .collect();
-        let mut diagnostic = Diagnostic::error(
-            &codes::E1008,
-            format!("the plan has no {} block", what.join(", no ")),
-            Label::new(file_start(entry_file), "in this plan"),
-        );
-        diagnostic = if examples.is_empty() {
-            diagnostic.with_help("add `environment NAME { ... }`")
-        } else {
-            diagnostic.with_help(format!("add {}", examples.join(" and ")))
+        if environment_count == 0 {
+            what.push("`environment`".to_string());
+            examples.push("environment NAME { ... }");
+        }
+        // "no `plan` block", "no `plan` or `users` block", "no `plan`, `users` or ... block".
+        let listed = match what.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
         };
+        let diagnostic = Diagnostic::error(
+            &codes::E1008,
+            format!("the plan has no {listed} block"),
+            Label::new(file_start(entry_file), "in this plan"),
+        )
+        .with_help(format!("add {}", examples.join(" and ")));
         ctx.diagnostics.push(diagnostic);
         return None;
     }
