@@ -610,6 +610,36 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_that_frees_much_of_a_class_hands_its_list_to_the_others() {
+        // A size no other test uses (class 3,072), so that their lists stay apart.
+        let size = 3_000;
+        let allocator = Allocator;
+        // SAFETY: each block is given back once, with its layout, and not used after.
+        let freed: Vec<usize> = unsafe {
+            let blocks: Vec<*mut u8> = (0..100).map(|_| allocator.alloc(layout(size, 8))).collect();
+            for block in &blocks {
+                allocator.dealloc(*block, layout(size, 8));
+            }
+            blocks.into_iter().map(|it| it as usize).collect()
+        };
+        // 100 blocks of 3 KiB pass the 256 KiB after which a list is handed on, so another
+        // thread, which has freed nothing of this class, takes its blocks from that list
+        // instead of fresh memory, while this thread is still running.
+        let taken = std::thread::spawn(move || {
+            let allocator = Allocator;
+            // SAFETY: the block is given back once, with its layout.
+            unsafe {
+                let block = allocator.alloc(layout(size, 8));
+                allocator.dealloc(block, layout(size, 8));
+                block as usize
+            }
+        })
+        .join()
+        .unwrap();
+        assert!(freed.contains(&taken), "the other thread took fresh memory");
+    }
+
+    #[test]
     fn large_and_over_aligned_blocks_come_from_mimalloc() {
         let allocator = Allocator;
         // SAFETY: each block is used within its layout and given back once with it.
