@@ -3,8 +3,8 @@
 //! process. Prints the median of repeated runs; `BENCHMARKS.md` records the figures.
 //!
 //! Run with `cargo bench -p hostplan-cli --bench pipeline`. `HOSTPLAN_BENCH_BINARY=PATH`
-//! times another `hostplan` binary as a separate process too, such as the statically linked
-//! one `cargo release-static` builds.
+//! times another `hostplan` binary as a separate process too, taking turns with the one cargo
+//! built, such as the statically linked one `cargo release-static` builds.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -225,46 +225,58 @@ fn phases(runs: usize) {
 /// process, `runs` times into an up-to-date directory and `runs` times into an empty one,
 /// alternately, timed from spawn to exit. It runs first, before the large in-process builds
 /// fill this process's memory.
-fn national_process(binary: &str, runs: usize) {
+fn national_process(binaries: &[String], runs: usize) {
     let national = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/national/plan.hplan");
     let temp = tempfile::tempdir().expect("a temporary directory");
-    let out = temp.path().join("national");
-    let mut samples = Vec::new();
-    let mut fresh_samples = Vec::new();
+    // Per binary: its output directory, and its rebuild and fresh-directory samples.
+    let mut timed: Vec<(std::path::PathBuf, Vec<Duration>, Vec<Duration>)> = (0..binaries.len())
+        .map(|index| {
+            (
+                temp.path().join(format!("national{index}")),
+                Vec::new(),
+                Vec::new(),
+            )
+        })
+        .collect();
     for run in 0..2 * runs {
-        // Every other run starts from an empty directory.
+        // Every other run starts from an empty directory; the binaries take turns, so that
+        // they see the same load.
         let fresh = run % 2 == 1;
-        if fresh {
-            let _ = std::fs::remove_dir_all(&out);
-        }
-        let start = Instant::now();
-        let status = std::process::Command::new(binary)
-            .args([
-                "build",
-                &national.to_string_lossy(),
-                "--out",
-                &out.to_string_lossy(),
-            ])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .expect("the hostplan binary runs");
-        let elapsed = start.elapsed();
-        assert!(status.success());
-        if fresh {
-            fresh_samples.push(elapsed);
-        } else {
-            samples.push(elapsed);
+        for (binary, (out, samples, fresh_samples)) in binaries.iter().zip(&mut timed) {
+            if fresh {
+                let _ = std::fs::remove_dir_all(&*out);
+            }
+            let start = Instant::now();
+            let status = std::process::Command::new(binary)
+                .args([
+                    "build",
+                    &national.to_string_lossy(),
+                    "--out",
+                    &out.to_string_lossy(),
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("the hostplan binary runs");
+            let elapsed = start.elapsed();
+            assert!(status.success());
+            if fresh {
+                fresh_samples.push(elapsed);
+            } else {
+                samples.push(elapsed);
+            }
         }
     }
     let fastest = |samples: &[Duration]| samples.iter().min().copied().unwrap_or_default();
-    println!(
-        "national example, `hostplan build` as a separate process ({binary}), median (fastest) of {runs}: rebuild {} ({}), fresh directory {} ({})",
-        format(median(samples.clone())),
-        format(fastest(&samples)),
-        format(median(fresh_samples.clone())),
-        format(fastest(&fresh_samples))
-    );
+    for (binary, (_, samples, fresh_samples)) in binaries.iter().zip(timed) {
+        println!(
+            "national example, `hostplan build` as a separate process ({binary}), median (fastest) of {runs}: rebuild {} ({}), fresh directory {} ({})",
+            format(median(samples.clone())),
+            format(fastest(&samples)),
+            format(median(fresh_samples.clone())),
+            format(fastest(&fresh_samples))
+        );
+    }
 }
 
 fn main() {
@@ -272,10 +284,9 @@ fn main() {
     // given, without the national example.
     let sizes: Vec<usize> = std::env::args().filter_map(|it| it.parse().ok()).collect();
     if sizes.is_empty() {
-        national_process(env!("CARGO_BIN_EXE_hostplan"), 200);
-        if let Some(other) = std::env::var_os("HOSTPLAN_BENCH_BINARY") {
-            national_process(&other.to_string_lossy(), 200);
-        }
+        let mut binaries = vec![env!("CARGO_BIN_EXE_hostplan").to_string()];
+        binaries.extend(std::env::var("HOSTPLAN_BENCH_BINARY").ok());
+        national_process(&binaries, 200);
         phases(200);
     }
     let temp = tempfile::tempdir().expect("a temporary directory");
