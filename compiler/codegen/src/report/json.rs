@@ -64,17 +64,17 @@ pub fn render(input: &ReportInput<'_>) -> String {
 
 /// The report as a JSON value, in the shape [`schema`] describes.
 ///
-/// Objects that hold other objects or lists are built with [`object`], which moves the
-/// values in: `json!` serialises every value it interpolates, so a list of objects passed to
-/// it is copied whole, and the copies were a third of the report's cost.
+/// Objects that hold other objects or lists are built with `Value::from_iter`, which moves
+/// the values in: `json!` serialises every value it interpolates, so a list of objects passed
+/// to it is copied whole, and the copies were a third of the report's cost.
 pub fn value(input: &ReportInput<'_>) -> Value {
     let estimate = input.estimate;
     let official = &estimate.official;
-    object([
+    Value::from_iter([
         ("schema_version", json!(JSON_SCHEMA_VERSION)),
         (
             "plan",
-            object([
+            Value::from_iter([
                 ("name", json!(estimate.plan_name)),
                 ("cht_major", json!(estimate.cht_major)),
                 ("horizon_years", json!(estimate.horizon_years)),
@@ -83,13 +83,17 @@ pub fn value(input: &ReportInput<'_>) -> Value {
                 ("growth_percent", json!(round3(estimate.growth_percent))),
                 (
                     "roles",
-                    array(estimate.roles.iter().map(|role| {
-                        json!({
-                            "name": role.name,
-                            "count": role.count,
-                            "offline": role.offline,
+                    estimate
+                        .roles
+                        .iter()
+                        .map(|role| {
+                            json!({
+                                "name": role.name,
+                                "count": role.count,
+                                "offline": role.offline,
+                            })
                         })
-                    })),
+                        .collect::<Value>(),
                 ),
             ]),
         ),
@@ -123,88 +127,94 @@ pub fn value(input: &ReportInput<'_>) -> Value {
         ),
         (
             "environments",
-            array(estimate.environments.iter().map(environment)),
+            estimate
+                .environments
+                .iter()
+                .map(environment)
+                .collect::<Value>(),
         ),
         ("monthly_total_cents", json!(cents(estimate.monthly_total))),
         (
             "findings",
-            array(estimate.findings.iter().map(|finding| {
-                json!({
-                    "severity": finding.severity.to_string(),
-                    "code": finding.code,
-                    "environment": finding.environment,
-                    "message": finding.message,
-                    "assumptions": keys(&finding.assumptions),
-                    "suppressed": input.suppression_of(finding).map(|it| it.reason.clone()),
+            estimate
+                .findings
+                .iter()
+                .map(|finding| {
+                    json!({
+                        "severity": finding.severity.to_string(),
+                        "code": finding.code,
+                        "environment": finding.environment,
+                        "message": finding.message,
+                        "assumptions": keys(&finding.assumptions),
+                        "suppressed": input.suppression_of(finding).map(|it| it.reason.clone()),
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "suppressions",
-            array(input.suppressions.iter().map(|it| {
-                json!({
-                    "environment": it.environment,
-                    "code": it.code,
-                    "reason": it.reason,
+            input
+                .suppressions
+                .iter()
+                .map(|it| {
+                    json!({
+                        "environment": it.environment,
+                        "code": it.code,
+                        "reason": it.reason,
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "assumptions",
-            array(estimate.assumptions.entries().iter().map(|entry| {
-                json!({
-                    "key": entry.def.name,
-                    "value": entry.value,
-                    "default": entry.def.default,
-                    "unit": entry.def.unit,
-                    "min": entry.def.min,
-                    "max": entry.def.max,
-                    "overridden": entry.overridden,
-                    "source": entry.def.source,
-                    "doc": entry.def.doc,
+            estimate
+                .assumptions
+                .entries()
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "key": entry.def.name,
+                        "value": entry.value,
+                        "default": entry.def.default,
+                        "unit": entry.def.unit,
+                        "min": entry.def.min,
+                        "max": entry.def.max,
+                        "overridden": entry.overridden,
+                        "source": entry.def.source,
+                        "doc": entry.def.doc,
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "rejected_overrides",
-            array(estimate.rejected_overrides.iter().map(|it| {
-                json!({
-                    "key": it.name,
-                    "value": it.value,
-                    "reason": it.reason.to_string(),
+            estimate
+                .rejected_overrides
+                .iter()
+                .map(|it| {
+                    json!({
+                        "key": it.name,
+                        "value": it.value,
+                        "reason": it.reason.to_string(),
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "price_tables",
-            array(estimate.price_tables.iter().map(|it| {
-                json!({
-                    "provider": it.provider,
-                    "prices_date": it.prices_date,
-                    "prices_source": it.prices_source,
+            estimate
+                .price_tables
+                .iter()
+                .map(|it| {
+                    json!({
+                        "provider": it.provider,
+                        "prices_date": it.prices_date,
+                        "prices_source": it.prices_source,
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
     ])
-}
-
-/// A JSON object with these keys in this order, the values moved in.
-fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
-    let mut map = serde_json::Map::with_capacity(N);
-    for (key, value) in fields {
-        map.insert(key.to_owned(), value);
-    }
-    Value::Object(map)
-}
-
-/// A JSON array of these values, moved in.
-fn array(items: impl Iterator<Item = Value>) -> Value {
-    Value::Array(items.collect())
-}
-
-/// `value`, or `null`.
-fn or_null(value: Option<Value>) -> Value {
-    value.unwrap_or(Value::Null)
 }
 
 fn environment(env: &EnvironmentEstimate) -> Value {
@@ -240,7 +250,7 @@ fn environment(env: &EnvironmentEstimate) -> Value {
         }),
     };
     let storage = &env.storage;
-    object([
+    Value::from_iter([
         ("name", json!(env.name)),
         ("kind", json!(env.kind.name())),
         ("target", target),
@@ -253,31 +263,37 @@ fn environment(env: &EnvironmentEstimate) -> Value {
         ("users", json!(env.users)),
         (
             "roles",
-            array(env.roles.iter().map(|role| {
-                json!({
-                    "name": role.name,
-                    "users": role.users,
-                    "offline": role.offline,
-                    "docs_per_user": role.docs_per_user,
+            env.roles
+                .iter()
+                .map(|role| {
+                    json!({
+                        "name": role.name,
+                        "users": role.users,
+                        "offline": role.offline,
+                        "docs_per_user": role.docs_per_user,
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "years",
-            array(env.years.iter().map(|year| {
-                json!({
-                    "year": year.year,
-                    "population": year.population,
-                    "places": year.places,
-                    "contacts": year.contacts,
-                    "records_in_year": year.records_in_year,
-                    "medic_docs": year.medic_docs,
-                    "couchdb_data_gib": year.couchdb_data_gib,
-                    "upgrade_headroom_gib": year.upgrade_headroom_gib,
-                    "postgres_gib": year.postgres_gib,
-                    "storage_gib": year.storage_gib,
+            env.years
+                .iter()
+                .map(|year| {
+                    json!({
+                        "year": year.year,
+                        "population": year.population,
+                        "places": year.places,
+                        "contacts": year.contacts,
+                        "records_in_year": year.records_in_year,
+                        "medic_docs": year.medic_docs,
+                        "couchdb_data_gib": year.couchdb_data_gib,
+                        "upgrade_headroom_gib": year.upgrade_headroom_gib,
+                        "postgres_gib": year.postgres_gib,
+                        "storage_gib": year.storage_gib,
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "compute",
@@ -292,7 +308,7 @@ fn environment(env: &EnvironmentEstimate) -> Value {
         ),
         (
             "storage",
-            object([
+            Value::from_iter([
                 ("couchdb_data_gib", json!(storage.couchdb_data_gib)),
                 ("upgrade_headroom_gib", json!(storage.upgrade_headroom_gib)),
                 ("couchdb_volume_gib", json!(storage.couchdb_volume_gib)),
@@ -300,7 +316,7 @@ fn environment(env: &EnvironmentEstimate) -> Value {
                 ("containers", json!(storage.containers)),
                 (
                     "backup",
-                    or_null(storage.backup.as_ref().map(|it| {
+                    Value::from(storage.backup.as_ref().map(|it| {
                         json!({
                             "every_hours": it.every_hours,
                             "keep_days": it.keep_days,
@@ -319,66 +335,78 @@ fn environment(env: &EnvironmentEstimate) -> Value {
         ),
         (
             "services",
-            array(env.services.iter().map(|it| {
-                json!({
-                    "service": it.service.name(),
-                    "replicas": it.replicas,
-                    "cpu_request_millicpu": it.cpu_request_millicpu,
-                    "cpu_limit_millicpu": it.cpu_limit_millicpu,
-                    "memory_request_mib": it.memory_request_mib,
-                    "memory_limit_mib": it.memory_limit_mib,
-                    "assumptions": keys(&it.assumptions),
+            env.services
+                .iter()
+                .map(|it| {
+                    json!({
+                        "service": it.service.name(),
+                        "replicas": it.replicas,
+                        "cpu_request_millicpu": it.cpu_request_millicpu,
+                        "cpu_limit_millicpu": it.cpu_limit_millicpu,
+                        "memory_request_mib": it.memory_request_mib,
+                        "memory_limit_mib": it.memory_limit_mib,
+                        "assumptions": keys(&it.assumptions),
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "node_groups",
-            array(env.node_groups.iter().map(|group| {
-                object([
-                    ("role", json!(group.role.id())),
-                    ("nodes", json!(group.nodes)),
-                    ("millicpu_per_node", json!(group.millicpu_per_node)),
-                    ("memory_mib_per_node", json!(group.memory_mib_per_node)),
-                    (
-                        "root_disk_gib_per_node",
-                        json!(group.root_disk_gib_per_node),
-                    ),
-                    ("sized_by_load", json!(group.sized_by_load)),
-                    (
-                        "instance",
-                        or_null(group.instance.as_ref().map(|it| {
-                            json!({
-                                "name": it.name,
-                                "vcpu": it.vcpu,
-                                "memory_mib": it.memory_mib,
-                                "nodes": it.nodes,
-                                "hourly_micros": it.hourly.micros(),
-                                "reason": it.reason,
-                            })
-                        })),
-                    ),
-                ])
-            })),
+            env.node_groups
+                .iter()
+                .map(|group| {
+                    Value::from_iter([
+                        ("role", json!(group.role.id())),
+                        ("nodes", json!(group.nodes)),
+                        ("millicpu_per_node", json!(group.millicpu_per_node)),
+                        ("memory_mib_per_node", json!(group.memory_mib_per_node)),
+                        (
+                            "root_disk_gib_per_node",
+                            json!(group.root_disk_gib_per_node),
+                        ),
+                        ("sized_by_load", json!(group.sized_by_load)),
+                        (
+                            "instance",
+                            Value::from(group.instance.as_ref().map(|it| {
+                                json!({
+                                    "name": it.name,
+                                    "vcpu": it.vcpu,
+                                    "memory_mib": it.memory_mib,
+                                    "nodes": it.nodes,
+                                    "hourly_micros": it.hourly.micros(),
+                                    "reason": it.reason,
+                                })
+                            })),
+                        ),
+                    ])
+                })
+                .collect::<Value>(),
         ),
         (
             "hardware",
-            or_null(env.hardware.as_ref().map(|it| {
-                object([
+            Value::from(env.hardware.as_ref().map(|it| {
+                Value::from_iter([
                     ("required", hardware(&it.required)),
-                    ("provided", or_null(it.provided.as_ref().map(hardware))),
-                    ("shortfall", or_null(it.shortfall.as_ref().map(hardware))),
+                    ("provided", Value::from(it.provided.as_ref().map(hardware))),
+                    (
+                        "shortfall",
+                        Value::from(it.shortfall.as_ref().map(hardware)),
+                    ),
                     ("misfits", json!(it.misfits)),
                     (
                         "separate_hosts",
-                        array(it.separate_hosts.iter().map(|(role, host)| {
-                            json!({
-                                "role": role.id(),
-                                "machines": host.machines,
-                                "cores": host.cores,
-                                "memory_gib": host.memory_gib,
-                                "disk_gib": host.disk_gib,
+                        it.separate_hosts
+                            .iter()
+                            .map(|(role, host)| {
+                                json!({
+                                    "role": role.id(),
+                                    "machines": host.machines,
+                                    "cores": host.cores,
+                                    "memory_gib": host.memory_gib,
+                                    "disk_gib": host.disk_gib,
+                                })
                             })
-                        })),
+                            .collect::<Value>(),
                     ),
                     ("backup_storage_gib", json!(it.backup_storage_gib)),
                 ])
@@ -386,23 +414,26 @@ fn environment(env: &EnvironmentEstimate) -> Value {
         ),
         (
             "line_items",
-            array(env.line_items.iter().map(|item| {
-                json!({
-                    "id": item.id,
-                    "label": item.label,
-                    "component": item.component.id(),
-                    "quantity": item.quantity,
-                    "unit": item.unit.label(),
-                    "unit_price_micros": item.unit_price.map(Money::micros),
-                    "monthly_cents": cents(item.monthly),
-                    "detail": item.detail,
-                    "assumptions": keys(&item.assumptions),
+            env.line_items
+                .iter()
+                .map(|item| {
+                    json!({
+                        "id": item.id,
+                        "label": item.label,
+                        "component": item.component.id(),
+                        "quantity": item.quantity,
+                        "unit": item.unit.label(),
+                        "unit_price_micros": item.unit_price.map(Money::micros),
+                        "monthly_cents": cents(item.monthly),
+                        "detail": item.detail,
+                        "assumptions": keys(&item.assumptions),
+                    })
                 })
-            })),
+                .collect::<Value>(),
         ),
         (
             "prices",
-            or_null(env.prices.as_ref().map(|it| {
+            Value::from(env.prices.as_ref().map(|it| {
                 json!({
                     "provider": it.provider,
                     "prices_date": it.prices_date,
