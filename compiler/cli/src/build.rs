@@ -9,6 +9,11 @@
 //! output as it was; the swap itself is two `rename` calls, and if the process dies between
 //! them the next build finds the previous output under its backup name and puts it back.
 //!
+//! Staging directories live in one directory of their own beside the output,
+//! `.NAME.hostplan-staging/`, which a build removes once its swap is done. Finding what a killed
+//! build left behind is then one `stat` of a known name, not a scan of the parent directory,
+//! which may be large (a shared temporary directory, a repository's root).
+//!
 //! The files a build owns are listed in `.hostplan-manifest` inside the output directory, each
 //! with the BLAKE3 hash of the contents the build wrote. The next build hashes the contents it
 //! is about to write instead of reading the previous files: a file whose recorded hash is that
@@ -156,10 +161,11 @@ pub fn write(
             removed: Vec::new(),
         });
     }
+    let staging_root = StagingRoot::create(&parent, &base)?;
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{base}.hostplan-staging-"))
-        .tempdir_in(&parent)
-        .map_err(fail("create a staging directory in", &parent))?;
+        .prefix("build-")
+        .tempdir_in(&staging_root.0)
+        .map_err(fail("create a staging directory in", &staging_root.0))?;
     let stage = staging.path();
     // The directories of the new tree first, each once, then the files, which are then
     // independent of each other and are placed on all cores.
@@ -510,6 +516,36 @@ fn swap(parent: &Path, base: &str, out: &Path, staging: tempfile::TempDir) -> Re
     fs::remove_dir_all(&backup).map_err(fail("remove", &backup))
 }
 
+/// The directory beside the output that holds the builds' staging directories.
+fn staging_root_name(base: &str) -> String {
+    format!(".{base}.hostplan-staging")
+}
+
+/// The staging directories' directory, removed when the build is done with it, whether it
+/// succeeded or not. Declared before the build's own staging directory, so that it is dropped
+/// after it.
+struct StagingRoot(PathBuf);
+
+impl StagingRoot {
+    fn create(parent: &Path, base: &str) -> Result<StagingRoot, Error> {
+        let root = parent.join(staging_root_name(base));
+        match fs::create_dir(&root) {
+            Err(error) if error.kind() != io::ErrorKind::AlreadyExists => {
+                Err(fail("create a staging directory in", parent)(error))
+            }
+            _ => Ok(StagingRoot(root)),
+        }
+    }
+}
+
+impl Drop for StagingRoot {
+    fn drop(&mut self) {
+        // Empty by now, unless another build is staging beside this one: its directory stays,
+        // and so does this one then.
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
 /// Undoes what an interrupted build left: a previous output moved aside but not replaced is
 /// put back, and staging directories of dead builds are removed.
 fn recover(parent: &Path, base: &str, out: &Path) -> Result<(), Error> {
@@ -517,14 +553,9 @@ fn recover(parent: &Path, base: &str, out: &Path) -> Result<(), Error> {
     if backup.is_dir() && !out.exists() {
         fs::rename(&backup, out).map_err(fail("restore", &backup))?;
     }
-    let Ok(entries) = fs::read_dir(parent) else {
-        return Ok(());
-    };
-    let prefix = format!(".{base}.hostplan-staging-");
-    for entry in entries.filter_map(Result::ok) {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
-            let _ = fs::remove_dir_all(entry.path());
-        }
+    let staging_root = parent.join(staging_root_name(base));
+    if fs::symlink_metadata(&staging_root).is_ok_and(|it| it.is_dir()) {
+        let _ = fs::remove_dir_all(&staging_root);
     }
     Ok(())
 }
@@ -663,7 +694,7 @@ mod tests {
         // A build killed between its two renames leaves the previous output under its backup
         // name and no output directory; a dead build's staging directory is left too.
         fs::rename(&out, temp.path().join(".out.hostplan-previous")).expect("rename");
-        fs::create_dir(temp.path().join(".out.hostplan-staging-dead")).expect("mkdir");
+        fs::create_dir_all(temp.path().join(".out.hostplan-staging/build-dead")).expect("mkdir");
         fs::write(temp.path().join("bystander"), "x").expect("write");
         let summary = write(
             &out,
