@@ -19,7 +19,9 @@
 //! is about to write instead of reading the previous files: a file whose recorded hash is that
 //! of the new contents, whose size is theirs, and that was not modified after the manifest was
 //! written, is the same file, and is neither read nor written. Any other file is read and
-//! compared as before. The trade-off: a file changed by hand to another content of the same size
+//! compared as before. The comparison happens as each file is generated ([`Target::output`]),
+//! on the thread that generated it, and the bytes of a file found unchanged are dropped there:
+//! a rebuild of an unchanged plan holds no file's contents in memory. The trade-off: a file changed by hand to another content of the same size
 //! while keeping a modification time no later than the manifest's (restored on purpose with
 //! `touch -d` or `cp -p`, or edited within the file system's clock tick, a few milliseconds, of
 //! the build that wrote it) is taken for unchanged until the plan changes it.
@@ -36,8 +38,12 @@ pub const MANIFEST: &str = ".hostplan-manifest";
 /// One file to write, relative to the output directory with `/` separators.
 pub struct Output {
     pub path: String,
-    pub contents: String,
-    /// The BLAKE3 hash of `contents`, recorded in the manifest.
+    /// The bytes to write; `None` once they are known to be exactly those of the previous
+    /// build's file at `path` (see [`Target::output`]).
+    contents: Option<String>,
+    /// The length of the contents.
+    len: u64,
+    /// The BLAKE3 hash of the contents, recorded in the manifest.
     pub hash: blake3::Hash,
 }
 
@@ -46,7 +52,8 @@ impl Output {
         let hash = blake3::hash(contents.as_bytes());
         Output {
             path,
-            contents,
+            len: contents.len() as u64,
+            contents: Some(contents),
             hash,
         }
     }
@@ -90,135 +97,197 @@ fn fail<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> E
 
 /// Writes `outputs` as the new content of `out`. `owned_prefixes`, when given, limits which
 /// previously owned files this build replaces (`--env NAME` gives `NAME/`); the others are kept.
+#[cfg(test)]
 pub fn write(
     out: &Path,
     outputs: &[Output],
     owned_prefixes: Option<&[String]>,
 ) -> Result<Summary, Error> {
-    let parent = out
-        .parent()
-        .filter(|it| !it.as_os_str().is_empty())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let base = out
-        .file_name()
-        .map(|it| it.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_string());
-    recover(&parent, &base, out)?;
-    if let Ok(meta) = fs::symlink_metadata(out) {
-        if !meta.is_dir() {
-            return Err(Error {
-                path: out.to_path_buf(),
-                action: "write into",
-                source: io::Error::other("it exists and is not a directory"),
-            });
+    Target::prepare(out, owned_prefixes)?.write(outputs)
+}
+
+/// The output directory, made ready for a build before its files are generated: what a killed
+/// build left is repaired and the previous build's manifest is read, so that each file can be
+/// compared with the previous one on the thread that generated it, and the bytes of an
+/// unchanged file dropped there (a rebuild of an unchanged plan then holds no file's contents).
+pub struct Target<'a> {
+    out: &'a Path,
+    parent: PathBuf,
+    base: String,
+    owned_prefixes: Option<&'a [String]>,
+    manifest: Manifest,
+    /// Whether `out` held a previous output when the build started.
+    previous_output: bool,
+}
+
+impl<'a> Target<'a> {
+    /// Prepares `out` for a build. `owned_prefixes`, when given, limits which previously owned
+    /// files this build replaces (`--env NAME` gives `NAME/`); the others are kept.
+    pub fn prepare(
+        out: &'a Path,
+        owned_prefixes: Option<&'a [String]>,
+    ) -> Result<Target<'a>, Error> {
+        let parent = out
+            .parent()
+            .filter(|it| !it.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let base = out
+            .file_name()
+            .map(|it| it.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".to_string());
+        recover(&parent, &base, out)?;
+        if let Ok(meta) = fs::symlink_metadata(out) {
+            if !meta.is_dir() {
+                return Err(Error {
+                    path: out.to_path_buf(),
+                    action: "write into",
+                    source: io::Error::other("it exists and is not a directory"),
+                });
+            }
         }
-    }
-    fs::create_dir_all(&parent).map_err(fail("create", &parent))?;
-    let manifest = Manifest::read(out);
-    let previous: Vec<String> = manifest.entries.iter().map(|it| it.path.clone()).collect();
-    let replaced = |path: &str| {
-        owned_prefixes
-            .is_none_or(|prefixes| prefixes.iter().any(|it| path.starts_with(it.as_str())))
-    };
-    // Files of other environments are carried over as they are; the new manifest vouches for
-    // their recorded hashes only while they are untouched since the previous one.
-    let mut kept: Vec<Entry> = manifest
-        .entries
-        .iter()
-        .filter(|it| !replaced(&it.path))
-        .map(|it| Entry {
-            path: it.path.clone(),
-            hash: it
-                .hash
-                .filter(|_| manifest.untouched(&out.join(&it.path), None)),
-        })
-        .collect();
-    for output in outputs {
-        if !is_safe_relative(&output.path) {
-            return Err(Error {
-                path: PathBuf::from(&output.path),
-                action: "write",
-                source: io::Error::other("not a relative path inside the output directory"),
-            });
-        }
-    }
-    let mut entries: Vec<Entry> = outputs
-        .iter()
-        .map(|output| Entry {
-            path: output.path.clone(),
-            hash: Some(output.hash),
-        })
-        .collect();
-    entries.append(&mut kept);
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    entries.dedup_by(|a, b| a.path == b.path);
-    let manifest_text = manifest_text(&entries);
-    if up_to_date(out, outputs, &manifest, &manifest_text) {
-        return Ok(Summary {
-            written: 0,
-            unchanged: outputs.len(),
-            removed: Vec::new(),
-        });
-    }
-    let staging_root = StagingRoot::create(&parent, &base)?;
-    let staging = tempfile::Builder::new()
-        .prefix("build-")
-        .tempdir_in(&staging_root.0)
-        .map_err(fail("create a staging directory in", &staging_root.0))?;
-    let stage = staging.path();
-    // The directories of the new tree first, each once, then the files, which are then
-    // independent of each other and are placed on all cores.
-    let mut made: HashSet<&Path> = HashSet::new();
-    for output in outputs {
-        let Some(dir) = Path::new(&output.path).parent() else {
-            continue;
-        };
-        if !dir.as_os_str().is_empty() && made.insert(dir) {
-            let dir = stage.join(dir);
-            fs::create_dir_all(&dir).map_err(fail("create", &dir))?;
-        }
-    }
-    let previous_output = out.is_dir();
-    let placed = map_files(outputs, MANY_WRITES, |output| {
-        place(out, stage, output, &manifest, previous_output)
-    });
-    let mut summary = Summary::default();
-    for unchanged in placed {
-        if unchanged? {
-            summary.unchanged += 1;
-        } else {
-            summary.written += 1;
-        }
-    }
-    // Sets for the lookups below, which run once per file (never iterated, so their order
-    // cannot reach the output).
-    let new_paths: HashSet<&str> = outputs.iter().map(|it| it.path.as_str()).collect();
-    let previous_set: HashSet<&str> = previous.iter().map(String::as_str).collect();
-    let kept_set: HashSet<&str> = previous
-        .iter()
-        .filter(|it| !replaced(it))
-        .map(String::as_str)
-        .collect();
-    if out.is_dir() {
-        carry_over(
+        fs::create_dir_all(&parent).map_err(fail("create", &parent))?;
+        let manifest = Manifest::read(out);
+        Ok(Target {
             out,
-            stage,
-            Path::new(""),
-            &previous_set,
-            &kept_set,
-            &new_paths,
-        )?;
+            parent,
+            base,
+            owned_prefixes,
+            manifest,
+            previous_output: out.is_dir(),
+        })
     }
-    for path in &previous {
-        if replaced(path) && !new_paths.contains(&path.as_str()) {
-            summary.removed.push(path.clone());
+
+    /// The file `path` with `contents`, hashed for the manifest. When the previous build wrote
+    /// exactly these bytes there and the file is untouched since (see [`Manifest::verified`]),
+    /// the contents are dropped: the file is then hard-linked (or copied) from the previous
+    /// output, never written from memory.
+    pub fn output(&self, path: String, contents: String) -> Output {
+        let mut output = Output::new(path, contents);
+        if self.previous_output
+            && is_safe_relative(&output.path)
+            && self
+                .manifest
+                .verified(&self.out.join(&output.path), &output)
+        {
+            output.contents = None;
         }
+        output
     }
-    let manifest_path = stage.join(MANIFEST);
-    fs::write(&manifest_path, manifest_text).map_err(fail("write", &manifest_path))?;
-    swap(&parent, &base, out, staging)?;
-    Ok(summary)
+
+    /// Writes `outputs` as the new content of the output directory.
+    pub fn write(self, outputs: &[Output]) -> Result<Summary, Error> {
+        let Target {
+            out,
+            parent,
+            base,
+            owned_prefixes,
+            manifest,
+            previous_output,
+        } = self;
+        let previous: Vec<String> = manifest.entries.iter().map(|it| it.path.clone()).collect();
+        let replaced = |path: &str| {
+            owned_prefixes
+                .is_none_or(|prefixes| prefixes.iter().any(|it| path.starts_with(it.as_str())))
+        };
+        // Files of other environments are carried over as they are; the new manifest vouches for
+        // their recorded hashes only while they are untouched since the previous one.
+        let mut kept: Vec<Entry> = manifest
+            .entries
+            .iter()
+            .filter(|it| !replaced(&it.path))
+            .map(|it| Entry {
+                path: it.path.clone(),
+                hash: it
+                    .hash
+                    .filter(|_| manifest.untouched(&out.join(&it.path), None)),
+            })
+            .collect();
+        for output in outputs {
+            if !is_safe_relative(&output.path) {
+                return Err(Error {
+                    path: PathBuf::from(&output.path),
+                    action: "write",
+                    source: io::Error::other("not a relative path inside the output directory"),
+                });
+            }
+        }
+        let mut entries: Vec<Entry> = outputs
+            .iter()
+            .map(|output| Entry {
+                path: output.path.clone(),
+                hash: Some(output.hash),
+            })
+            .collect();
+        entries.append(&mut kept);
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.dedup_by(|a, b| a.path == b.path);
+        let manifest_text = manifest_text(&entries);
+        if up_to_date(out, outputs, &manifest, &manifest_text) {
+            return Ok(Summary {
+                written: 0,
+                unchanged: outputs.len(),
+                removed: Vec::new(),
+            });
+        }
+        let staging_root = StagingRoot::create(&parent, &base)?;
+        let staging = tempfile::Builder::new()
+            .prefix("build-")
+            .tempdir_in(&staging_root.0)
+            .map_err(fail("create a staging directory in", &staging_root.0))?;
+        let stage = staging.path();
+        // The directories of the new tree first, each once, then the files, which are then
+        // independent of each other and are placed on all cores.
+        let mut made: HashSet<&Path> = HashSet::new();
+        for output in outputs {
+            let Some(dir) = Path::new(&output.path).parent() else {
+                continue;
+            };
+            if !dir.as_os_str().is_empty() && made.insert(dir) {
+                let dir = stage.join(dir);
+                fs::create_dir_all(&dir).map_err(fail("create", &dir))?;
+            }
+        }
+        let placed = map_files(outputs, MANY_WRITES, |output| {
+            place(out, stage, output, &manifest, previous_output)
+        });
+        let mut summary = Summary::default();
+        for unchanged in placed {
+            if unchanged? {
+                summary.unchanged += 1;
+            } else {
+                summary.written += 1;
+            }
+        }
+        // Sets for the lookups below, which run once per file (never iterated, so their order
+        // cannot reach the output).
+        let new_paths: HashSet<&str> = outputs.iter().map(|it| it.path.as_str()).collect();
+        let previous_set: HashSet<&str> = previous.iter().map(String::as_str).collect();
+        let kept_set: HashSet<&str> = previous
+            .iter()
+            .filter(|it| !replaced(it))
+            .map(String::as_str)
+            .collect();
+        if out.is_dir() {
+            carry_over(
+                out,
+                stage,
+                Path::new(""),
+                &previous_set,
+                &kept_set,
+                &new_paths,
+            )?;
+        }
+        for path in &previous {
+            if replaced(path) && !new_paths.contains(&path.as_str()) {
+                summary.removed.push(path.clone());
+            }
+        }
+        let manifest_path = stage.join(MANIFEST);
+        fs::write(&manifest_path, manifest_text).map_err(fail("write", &manifest_path))?;
+        swap(&parent, &base, out, staging)?;
+        Ok(summary)
+    }
 }
 
 /// Puts `output` into the staging tree `stage`, whose directories exist: hard-linked from the
@@ -242,9 +311,18 @@ fn place(
     if unchanged && fs::hard_link(&previous_file, &target).is_ok() {
         return Ok(true);
     }
-    let mut file = fs::File::create(&target).map_err(fail("write", &target))?;
-    file.write_all(output.contents.as_bytes())
-        .map_err(fail("write", &target))?;
+    match &output.contents {
+        Some(contents) => {
+            let mut file = fs::File::create(&target).map_err(fail("write", &target))?;
+            file.write_all(contents.as_bytes())
+                .map_err(fail("write", &target))?;
+        }
+        // The previous file holds these very bytes (it was checked when they were dropped),
+        // but could not be linked, on a file system without hard links for example.
+        None => {
+            fs::copy(&previous_file, &target).map_err(fail("write", &target))?;
+        }
+    }
     Ok(unchanged)
 }
 
@@ -299,16 +377,27 @@ impl Manifest {
     /// exactly `output`'s contents. The file is read only when the manifest cannot tell: no
     /// recorded hash, or the file was replaced or modified since.
     fn unchanged(&self, path: &Path, output: &Output) -> bool {
+        let Some(contents) = &output.contents else {
+            // Dropped by `Target::output` after `Manifest::verified`.
+            return true;
+        };
         match self.hashes.get(&output.path) {
             // Untouched, the file holds the contents of the recorded hash, and so the new
             // contents exactly when the hashes are equal; its size must then be theirs too.
             Some(recorded) if *recorded == output.hash => {
-                self.untouched(path, Some(output.contents.len() as u64))
-                    || fs::read(path).is_ok_and(|old| old == output.contents.as_bytes())
+                self.untouched(path, Some(output.len))
+                    || fs::read(path).is_ok_and(|old| old == contents.as_bytes())
             }
             Some(_) if self.untouched(path, None) => false,
-            _ => fs::read(path).is_ok_and(|old| old == output.contents.as_bytes()),
+            _ => fs::read(path).is_ok_and(|old| old == contents.as_bytes()),
         }
+    }
+
+    /// True when the previous build wrote `output`'s very bytes at `path` (the recorded hash is
+    /// theirs) and the file is untouched since, so that it holds them still.
+    fn verified(&self, path: &Path, output: &Output) -> bool {
+        self.hashes.get(&output.path) == Some(&output.hash)
+            && self.untouched(path, Some(output.len))
     }
 
     /// True when the file at `path` is still the one the previous build wrote: a regular file
@@ -570,7 +659,7 @@ fn is_safe_relative(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{write, Output, MANIFEST};
+    use super::{write, Output, Target, MANIFEST};
     use std::fs;
     use std::path::Path;
     use std::time::{Duration, SystemTime};
@@ -680,6 +769,32 @@ mod tests {
         let summary = write(&out, &outputs, None).expect("full build");
         assert_eq!(counts(&summary), (2, 0));
         assert_eq!(fs::read_to_string(&edited).expect("read"), "two\n");
+    }
+
+    #[test]
+    fn the_bytes_of_a_file_the_previous_build_wrote_are_dropped_once_hashed() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        let outputs = [output("a/one.yml", "one\n"), output("b/two.yml", "two\n")];
+        write(&out, &outputs, None).expect("first build");
+        let target = Target::prepare(&out, None).expect("prepare");
+        let same = target.output("a/one.yml".to_string(), "one\n".to_string());
+        let changed = target.output("b/two.yml".to_string(), "TWO\n".to_string());
+        let new = target.output("c/three.yml".to_string(), "three\n".to_string());
+        assert!(same.contents.is_none());
+        assert!(changed.contents.is_some() && new.contents.is_some());
+        let summary = target.write(&[same, changed, new]).expect("second build");
+        assert_eq!(counts(&summary), (2, 1));
+        for (path, contents) in [
+            ("a/one.yml", "one\n"),
+            ("b/two.yml", "TWO\n"),
+            ("c/three.yml", "three\n"),
+        ] {
+            assert_eq!(
+                fs::read_to_string(out.join(path)).ok().as_deref(),
+                Some(contents)
+            );
+        }
     }
 
     fn output(path: &str, contents: &str) -> Output {

@@ -33,19 +33,24 @@ pub(crate) fn build(
         let _ = writeln!(io.stderr(), "error: {message}");
         return exit::USAGE;
     }
-    // Each file is hashed for the manifest on the thread that generated it.
+    let prefixes: Option<Vec<String>> = env.map(|name| vec![format!("{name}/")]);
+    let target = match crate::build::Target::prepare(out, prefixes.as_deref()) {
+        Ok(it) => it,
+        Err(error) => return write_failed(&error, out, io),
+    };
+    // Each file is hashed for the manifest, and compared with the previous build's, on the
+    // thread that generated it.
     let outputs: Vec<crate::build::Output> = generate_with(
         &analysis,
         &program,
         &plan_display_path(plan_path, out),
         env,
-        |it| crate::build::Output::new(it.path, it.contents),
+        |it| target.output(it.path, it.contents),
     )
     .into_iter()
     .flatten()
     .collect();
-    let prefixes: Option<Vec<String>> = env.map(|name| vec![format!("{name}/")]);
-    let written = crate::build::write(out, &outputs, prefixes.as_deref());
+    let written = target.write(&outputs);
     if io.process_ends() {
         // The analysis, the resource model and the files are tens of thousands of allocations;
         // the process is about to end and give all of its memory back at once.
@@ -67,15 +72,18 @@ pub(crate) fn build(
             let _ = io.stderr().write_all(message.as_bytes());
             exit::OK
         }
-        Err(error) => {
-            let _ = writeln!(
-                io.stderr(),
-                "error: {error}\nthe previous contents of `{}` are unchanged",
-                out.display()
-            );
-            exit::USAGE
-        }
+        Err(error) => write_failed(&error, out, io),
     }
+}
+
+/// Reports a failure to write the outputs, which left the previous ones as they were.
+fn write_failed(error: &crate::build::Error, out: &Path, io: &mut dyn Io) -> i32 {
+    let _ = writeln!(
+        io.stderr(),
+        "error: {error}\nthe previous contents of `{}` are unchanged",
+        out.display()
+    );
+    exit::USAGE
 }
 
 /// Every file `hostplan build` writes for an analysed and lowered plan, in memory: each
