@@ -21,10 +21,11 @@
 //! written, is the same file, and is neither read nor written. Any other file is read and
 //! compared as before. The comparison happens as each file is generated ([`Target::output`]),
 //! on the thread that generated it, and the bytes of a file found unchanged are dropped there:
-//! a rebuild of an unchanged plan holds no file's contents in memory. The trade-off: a file changed by hand to another content of the same size
-//! while keeping a modification time no later than the manifest's (restored on purpose with
-//! `touch -d` or `cp -p`, or edited within the file system's clock tick, a few milliseconds, of
-//! the build that wrote it) is taken for unchanged until the plan changes it.
+//! a rebuild of an unchanged plan holds no file's contents in memory. The trade-off: a file
+//! changed by hand to another content of the same size while keeping a modification time no
+//! later than the manifest's (restored on purpose with `touch -d` or `cp -p`, or edited within
+//! the file system's clock tick, a few milliseconds, of the build that wrote it) is taken for
+//! unchanged until the plan changes it.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
