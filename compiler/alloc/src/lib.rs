@@ -31,10 +31,10 @@
 //!   [`long_running`] go to mimalloc. A block's address says which allocator owns it, so
 //!   every free reaches the right one.
 //!
-//! - [`populate_in_background`] has another thread ask the kernel to back the region's first
-//!   megabytes ahead of use (`hostplan build` asks for the 4 MiB a national plan takes), so
-//!   that zeroing those pages, the largest single cost of a short build, overlaps the work of
-//!   the thread that will use them.
+//! - [`populate`] asks the kernel to back the region's first megabytes ahead of use, from a
+//!   thread that would otherwise be idle (`hostplan build` asks for the 4 MiB a national plan
+//!   takes), so that zeroing those pages, the largest single cost of a short build, overlaps
+//!   the work of the thread that will use them.
 //!
 //! What it gives up: the region's memory is never returned to the system before the process
 //! ends, a list of one class never serves another, and the rest of a thread's chunk is lost
@@ -72,22 +72,22 @@ pub fn in_region(block: *const u8) -> bool {
     }
 }
 
-/// Has a thread of its own back the region's first `bytes` with memory now, so that the
-/// kernel's zeroing of those fresh pages (170 to 500 µs for each 2 MiB huge page on the virtual
-/// machines measured, the largest single cost of a short build) happens on another core while
-/// the calling thread works, instead of on the calling thread when its allocations first touch
-/// them. Nothing is written: pages already in use are left as they are.
+/// Backs the region's first `bytes` with memory now: for a thread that would otherwise be
+/// idle, so that the kernel's zeroing of those fresh pages (170 to 500 µs for each 2 MiB huge
+/// page on the virtual machines measured, the largest single cost of a short build) happens on
+/// its core while other threads work, instead of on theirs when their allocations first touch
+/// the pages. Nothing is written: pages already in use are left as they are.
 ///
-/// Returns the thread, which returns whether the kernel populated the range (Linux 5.14 and
-/// later); dropping the handle lets it finish on its own. `None` when the region is not in use
-/// (after [`long_running`], on other targets, or when its reservation failed).
-pub fn populate_in_background(bytes: usize) -> Option<std::thread::JoinHandle<bool>> {
+/// True when the kernel populated the range (Linux 5.14 and later); false when it declined, or
+/// when the region is not in use (after [`long_running`], on other targets, or when its
+/// reservation failed).
+pub fn populate(bytes: usize) -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
-    return compact::populate_in_background(bytes);
+    return compact::populate(bytes);
     #[cfg(not(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64")))]
     {
         let _ = bytes;
-        None
+        false
     }
 }
 
@@ -366,29 +366,25 @@ mod compact {
         base > FAILED && address.wrapping_sub(base) < REGION_SIZE
     }
 
-    pub(crate) fn populate_in_background(bytes: usize) -> Option<std::thread::JoinHandle<bool>> {
+    pub(crate) fn populate(bytes: usize) -> bool {
         if OFF.load(Ordering::Relaxed) {
-            return None;
+            return false;
         }
         let base = base();
         if base == FAILED {
-            return None;
+            return false;
         }
-        let bytes = bytes.min(REGION_SIZE);
-        std::thread::Builder::new()
-            // The thread only makes one system call.
-            .stack_size(64 << 10)
-            .spawn(move || {
-                // SAFETY: the range lies inside the region's mapping, which is never unmapped.
-                // Populating for writing backs each page that is not yet backed, as a write
-                // would, but writes nothing, so blocks other threads are using meanwhile keep
-                // their contents.
-                let done = unsafe {
-                    libc::madvise(base as *mut libc::c_void, bytes, libc::MADV_POPULATE_WRITE)
-                };
-                done == 0
-            })
-            .ok()
+        // SAFETY: the range lies inside the region's mapping, which is never unmapped.
+        // Populating for writing backs each page that is not yet backed, as a write would, but
+        // writes nothing, so blocks other threads are using meanwhile keep their contents.
+        let done = unsafe {
+            libc::madvise(
+                base as *mut libc::c_void,
+                bytes.min(REGION_SIZE),
+                libc::MADV_POPULATE_WRITE,
+            )
+        };
+        done == 0
     }
 
     pub(crate) fn used() -> usize {

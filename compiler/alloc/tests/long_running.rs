@@ -17,5 +17,5 @@ fn after_the_switch_new_blocks_come_from_mimalloc_and_old_ones_stay_valid() {
     assert!(before.starts_with("allocated before the switch"));
     assert_eq!(after, "allocated after the switch");
     // Nor is the region populated ahead any more.
-    assert!(hostplan_alloc::populate_in_background(2 << 20).is_none());
+    assert!(!hostplan_alloc::populate(2 << 20));
 }

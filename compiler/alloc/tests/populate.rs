@@ -26,8 +26,7 @@ fn populating_backs_the_region_without_touching_blocks_in_use() {
     let before = resident(base + HUGE_PAGE, 2 * HUGE_PAGE);
     assert!(before < 2 * HUGE_PAGE, "already backed: {before} bytes");
 
-    let populating =
-        hostplan_alloc::populate_in_background(3 * HUGE_PAGE).expect("the region is in use");
+    let populating = std::thread::spawn(|| hostplan_alloc::populate(3 * HUGE_PAGE));
     // Blocks allocated, written and read while the other thread populates keep their bytes.
     let blocks: Vec<Vec<u8>> = (0..2_000u32)
         .map(|index| vec![(index % 251) as u8; 64 + (index as usize * 7) % 1_500])

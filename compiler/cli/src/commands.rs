@@ -14,6 +14,18 @@ use crate::{exit, Deny, DiagnosticArgs, DiagnosticFormat, Io};
 /// Analyses a plan, printing an I/O error and returning `Err(exit code)` when the entry file
 /// cannot be read.
 pub(crate) fn analyze(plan: &Path, io: &mut dyn Io) -> Result<Analysis, i32> {
+    analyze_then_use(plan, 0, io)
+}
+
+/// [`analyze`], for a command that goes on to use about `memory` bytes in all (a build).
+pub(crate) fn analyze_then_use(
+    plan: &Path,
+    memory: usize,
+    io: &mut dyn Io,
+) -> Result<Analysis, i32> {
+    if io.process_ends() && memory > 0 {
+        start_helper(memory);
+    }
     let (root, name) = split_plan_path(plan);
     let loader = FsLoader { root };
     match hostplan_core::analyze(&loader, &name, &mut ParseCache::default()) {
@@ -27,6 +39,17 @@ pub(crate) fn analyze(plan: &Path, io: &mut dyn Io) -> Result<Analysis, i32> {
             Err(exit::USAGE)
         }
     }
+}
+
+/// Has the kernel back the `memory` a command will use on the other core, while this one
+/// analyses the plan (see `hostplan_alloc::populate`). Only for a process that ends with the
+/// command: the thread is left to finish on its own, or to end with the process.
+fn start_helper(memory: usize) {
+    let _ = std::thread::Builder::new()
+        .name("populate".to_string())
+        // The thread makes one system call.
+        .stack_size(64 << 10)
+        .spawn(move || hostplan_alloc::populate(memory));
 }
 
 /// Prints diagnostics in the chosen format; human output goes to stderr, machine output to

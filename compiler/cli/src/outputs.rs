@@ -5,10 +5,11 @@ use std::path::Path;
 use hostplan_core::Analysis;
 use hostplan_diagnostics::Diagnostic;
 
-use crate::commands::{analyze, print_diagnostics};
+use crate::commands::{analyze, analyze_then_use, print_diagnostics};
 use crate::{exit, DiagnosticFormat, Io};
 
-/// The memory a build is given ahead of use: two huge pages, what the national example takes.
+/// The memory a build is given ahead of use: two huge pages, what a plan of a few environments
+/// such as the national example takes (2.5 to 3 MiB).
 const BUILD_MEMORY: usize = 4 << 20;
 
 /// `hostplan build`: checks the plan, lowers it, runs the backends and writes the outputs.
@@ -19,12 +20,7 @@ pub(crate) fn build(
     format: DiagnosticFormat,
     io: &mut dyn Io,
 ) -> i32 {
-    if io.process_ends() {
-        // A build of a plan of a few environments takes 2.5 to 3 MiB of memory: the kernel
-        // backs it on the other core while this one analyses the plan (see `hostplan_alloc`).
-        let _ = hostplan_alloc::populate_in_background(BUILD_MEMORY);
-    }
-    let analysis = match analyze(plan_path, io) {
+    let analysis = match analyze_then_use(plan_path, BUILD_MEMORY, io) {
         Ok(it) => it,
         Err(code) => return code,
     };
