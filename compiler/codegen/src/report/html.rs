@@ -540,21 +540,17 @@ fn cost_table(out: &mut String, environments: &[EnvironmentEstimate]) {
 
 /// Escapes text for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
-    if !text.contains(['&', '<', '>', '"', '\'']) {
-        return text.to_string();
-    }
-    let mut res = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => res.push_str("&amp;"),
-            '<' => res.push_str("&lt;"),
-            '>' => res.push_str("&gt;"),
-            '"' => res.push_str("&quot;"),
-            '\'' => res.push_str("&#39;"),
-            _ => res.push(ch),
-        }
-    }
-    res
+    // The characters to escape are ASCII, and ASCII bytes never occur inside another
+    // character's UTF-8 encoding, so the text is scanned and copied byte-wise between them.
+    let replacement = |byte: u8| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        _ => None,
+    };
+    super::escape_bytes(text, replacement)
 }
 
 /// A table cell: escaped text, a right-aligned number, muted detail, HTML built by this module (optionally a

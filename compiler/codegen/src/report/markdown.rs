@@ -494,27 +494,24 @@ fn environment(out: &mut String, env: &EnvironmentEstimate) {
 /// Backslash-escapes Markdown's inline punctuation, turns `<`, `>` and `&` into entities so no HTML is
 /// injected, and turns line breaks into spaces so a cell stays on its row.
 pub fn escape(text: &str) -> String {
-    const SPECIAL: [char; 14] = [
-        '\\', '`', '*', '_', '[', ']', '|', '#', '~', '<', '>', '&', '\n', '\r',
-    ];
-    if !text.contains(SPECIAL) {
-        return text.to_string();
-    }
-    let mut res = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => {
-                res.push('\\');
-                res.push(ch);
-            }
-            '<' => res.push_str("&lt;"),
-            '>' => res.push_str("&gt;"),
-            '&' => res.push_str("&amp;"),
-            '\n' | '\r' => res.push(' '),
-            _ => res.push(ch),
-        }
-    }
-    res
+    // As in HTML: the special characters are ASCII, so the text is handled byte-wise.
+    let replacement = |byte: u8| match byte {
+        b'\\' => Some("\\\\"),
+        b'`' => Some("\\`"),
+        b'*' => Some("\\*"),
+        b'_' => Some("\\_"),
+        b'[' => Some("\\["),
+        b']' => Some("\\]"),
+        b'|' => Some("\\|"),
+        b'#' => Some("\\#"),
+        b'~' => Some("\\~"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'&' => Some("&amp;"),
+        b'\n' | b'\r' => Some(" "),
+        _ => None,
+    };
+    super::escape_bytes(text, replacement)
 }
 
 fn keys(keys: &[AssumptionKey]) -> String {

@@ -75,6 +75,23 @@ impl ReportInput<'_> {
 /// An assumption's value: integers with separators, other numbers in Rust's shortest round-trip form.
 /// The official calculator's results as (quantity, value) rows, in the order every report
 /// shows them.
+/// `text` with each ASCII byte that `replacement` maps replaced by its text; every other byte
+/// is copied as it is, in runs. The bytes mapped must be ASCII, which never occurs inside another
+/// character's UTF-8 encoding, so the result is valid UTF-8.
+fn escape_bytes(text: &str, replacement: impl Fn(u8) -> Option<&'static str>) -> String {
+    let mut res = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        if let Some(escaped) = replacement(byte) {
+            res.push_str(text.get(copied..index).unwrap_or_default());
+            res.push_str(escaped);
+            copied = index + 1;
+        }
+    }
+    res.push_str(text.get(copied..).unwrap_or_default());
+    res
+}
+
 fn official_rows(
     official: &hostplan_core::estimate::official::OfficialResult,
 ) -> Vec<(&'static str, String)> {

@@ -513,3 +513,60 @@ fn reports_of_extreme_plans_do_not_panic() {
         assert!(page.ends_with("</html>\n"));
     }
 }
+
+/// Every string of up to three characters drawn from the special characters of both formats,
+/// ASCII letters and characters of two, three and four bytes in UTF-8.
+fn escaping_samples() -> Vec<String> {
+    let alphabet = [
+        '&', '<', '>', '"', '\'', '\\', '`', '*', '_', '[', ']', '|', '#', '~', '\n', '\r', 'a',
+        ' ', 'é', '€', '🙂',
+    ];
+    let mut samples = vec![String::new()];
+    for length in 1..=3u32 {
+        for mut code in 0..alphabet.len().pow(length) {
+            let mut sample = String::new();
+            for _ in 0..length {
+                sample.push(alphabet[code % alphabet.len()]);
+                code /= alphabet.len();
+            }
+            samples.push(sample);
+        }
+    }
+    samples
+}
+
+#[test]
+fn html_escaping_replaces_exactly_the_five_markup_characters() {
+    for sample in escaping_samples() {
+        let expected: String = sample
+            .chars()
+            .map(|ch| match ch {
+                '&' => "&amp;".to_string(),
+                '<' => "&lt;".to_string(),
+                '>' => "&gt;".to_string(),
+                '"' => "&quot;".to_string(),
+                '\'' => "&#39;".to_string(),
+                _ => ch.to_string(),
+            })
+            .collect();
+        assert_eq!(html::escape(&sample), expected, "{sample:?}");
+    }
+}
+
+#[test]
+fn markdown_escaping_backslashes_markup_and_flattens_line_breaks() {
+    for sample in escaping_samples() {
+        let expected: String = sample
+            .chars()
+            .map(|ch| match ch {
+                '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' => format!("\\{ch}"),
+                '<' => "&lt;".to_string(),
+                '>' => "&gt;".to_string(),
+                '&' => "&amp;".to_string(),
+                '\n' | '\r' => " ".to_string(),
+                _ => ch.to_string(),
+            })
+            .collect();
+        assert_eq!(markdown::escape(&sample), expected, "{sample:?}");
+    }
+}
