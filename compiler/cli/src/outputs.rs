@@ -379,18 +379,13 @@ fn report_file(
     plan_path: &str,
 ) -> hostplan_codegen::OutputFile {
     let (path, contents) = match report {
-        Report::Json => {
-            let mut json = hostplan_codegen::report::json::value(input);
-            if let serde_json::Value::Object(map) = &mut json {
-                map.insert(
-                    "generated".to_string(),
-                    serde_json::Value::String(hostplan_codegen::header::text(plan_path)),
-                );
-            }
-            let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
-            text.push('\n');
-            ("estimate.json", text)
-        }
+        Report::Json => (
+            "estimate.json",
+            hostplan_codegen::report::json::render_generated(
+                input,
+                Some(&hostplan_codegen::header::text(plan_path)),
+            ),
+        ),
         Report::Markdown => (
             "estimate.md",
             format!(

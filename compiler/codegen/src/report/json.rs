@@ -47,6 +47,7 @@ use hostplan_core::estimate::{
     official::OFFICIAL_ASSUMPTIONS,
     output::{EnvironmentEstimate, Hardware},
 };
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::report::ReportInput;
@@ -56,406 +57,429 @@ pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// Renders the report as pretty-printed JSON with a final newline.
 pub fn render(input: &ReportInput<'_>) -> String {
-    // Serialising a `Value` cannot fail: its keys are strings and it holds no non-finite numbers.
-    let mut res = serde_json::to_string_pretty(&value(input)).unwrap_or_default();
-    res.push('\n');
-    res
+    render_generated(input, None)
 }
 
-/// The report as a JSON value, in the shape [`schema`] describes.
-///
-/// Objects that hold other objects or lists are built with `Value::from_iter`, which moves
-/// the values in: `json!` serialises every value it interpolates, so a list of objects passed
-/// to it is copied whole, and the copies were a third of the report's cost.
+/// [`render`], with a last top-level key `generated` holding `generated` when given (the
+/// build's report file says there which plan it was generated from).
+pub fn render_generated(input: &ReportInput<'_>, generated: Option<&str>) -> String {
+    let mut out = Out::default();
+    out.object(|report| {
+        write_report(report, input);
+        if let Some(text) = generated {
+            report.field("generated", text);
+        }
+    });
+    out.bytes.push(b'\n');
+    // Only serde_json's string escapes and `str` pieces were written, so the bytes are UTF-8.
+    String::from_utf8(out.bytes).unwrap_or_default()
+}
+
+/// The report as a JSON value, in the shape [`schema`] describes, keys in order.
 pub fn value(input: &ReportInput<'_>) -> Value {
+    serde_json::from_str(&render(input)).unwrap_or(Value::Null)
+}
+
+/// A JSON text written as it is produced, with `serde_json::to_string_pretty`'s layout (two
+/// spaces of indentation, `"key": value`, `[]` and `{}` when empty), so that the report takes
+/// no intermediate `serde_json::Value`: building one, with a hashed map per object, and then
+/// serialising it took four fifths of the report's time. Scalars and keys are written by
+/// serde_json itself, so numbers and string escapes are exactly its own.
+#[derive(Default)]
+struct Out {
+    bytes: Vec<u8>,
+    depth: usize,
+}
+
+impl Out {
+    fn scalar<T: Serialize + ?Sized>(&mut self, value: &T) {
+        // Writing into a `Vec` cannot fail, and neither can serialising the scalars and
+        // strings the report holds.
+        let _ = serde_json::to_writer(&mut self.bytes, value);
+    }
+
+    fn line(&mut self) {
+        self.bytes.push(b'\n');
+        for _ in 0..self.depth {
+            self.bytes.extend_from_slice(b"  ");
+        }
+    }
+
+    fn object(&mut self, fields: impl FnOnce(&mut Obj<'_>)) {
+        self.bytes.push(b'{');
+        self.depth += 1;
+        let mut object = Obj {
+            out: self,
+            empty: true,
+        };
+        fields(&mut object);
+        let empty = object.empty;
+        self.depth -= 1;
+        if !empty {
+            self.line();
+        }
+        self.bytes.push(b'}');
+    }
+
+    fn array(&mut self, items: impl FnOnce(&mut Arr<'_>)) {
+        self.bytes.push(b'[');
+        self.depth += 1;
+        let mut array = Arr {
+            out: self,
+            empty: true,
+        };
+        items(&mut array);
+        let empty = array.empty;
+        self.depth -= 1;
+        if !empty {
+            self.line();
+        }
+        self.bytes.push(b']');
+    }
+}
+
+/// The inside of an object being written.
+struct Obj<'a> {
+    out: &'a mut Out,
+    empty: bool,
+}
+
+impl Obj<'_> {
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.out.bytes.push(b',');
+        }
+        self.empty = false;
+        self.out.line();
+        self.out.scalar(key);
+        self.out.bytes.extend_from_slice(b": ");
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.key(key);
+        self.out.scalar(value);
+    }
+
+    fn object(&mut self, key: &str, fields: impl FnOnce(&mut Obj<'_>)) {
+        self.key(key);
+        self.out.object(fields);
+    }
+
+    /// An object, or `null` for `None`.
+    fn object_or_null<T>(
+        &mut self,
+        key: &str,
+        value: Option<T>,
+        fields: impl FnOnce(&mut Obj<'_>, T),
+    ) {
+        match value {
+            Some(value) => self.object(key, |object| fields(object, value)),
+            None => self.field(key, &()),
+        }
+    }
+
+    /// An array with an object for each item.
+    fn objects<T>(
+        &mut self,
+        key: &str,
+        items: impl IntoIterator<Item = T>,
+        mut fields: impl FnMut(&mut Obj<'_>, T),
+    ) {
+        self.key(key);
+        self.out.array(|array| {
+            for item in items {
+                array.object(|object| fields(object, item));
+            }
+        });
+    }
+
+    /// The names of assumption keys, as an array of strings.
+    fn keys(&mut self, key: &str, keys: &[AssumptionKey]) {
+        self.key(key);
+        self.out.array(|array| {
+            for it in keys {
+                array.value(it.name());
+            }
+        });
+    }
+}
+
+/// The inside of an array being written.
+struct Arr<'a> {
+    out: &'a mut Out,
+    empty: bool,
+}
+
+impl Arr<'_> {
+    fn item(&mut self) {
+        if !self.empty {
+            self.out.bytes.push(b',');
+        }
+        self.empty = false;
+        self.out.line();
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
+        self.item();
+        self.out.scalar(value);
+    }
+
+    fn object(&mut self, fields: impl FnOnce(&mut Obj<'_>)) {
+        self.item();
+        self.out.object(fields);
+    }
+}
+
+/// The report's keys, in the order [`schema`] lists them.
+fn write_report(report: &mut Obj<'_>, input: &ReportInput<'_>) {
     let estimate = input.estimate;
     let official = &estimate.official;
-    Value::from_iter([
-        ("schema_version", json!(JSON_SCHEMA_VERSION)),
-        (
-            "plan",
-            Value::from_iter([
-                ("name", json!(estimate.plan_name)),
-                ("cht_major", json!(estimate.cht_major)),
-                ("horizon_years", json!(estimate.horizon_years)),
-                ("population", json!(estimate.population)),
-                ("workflows", json!(estimate.workflows)),
-                ("growth_percent", json!(round3(estimate.growth_percent))),
-                (
-                    "roles",
-                    estimate
-                        .roles
-                        .iter()
-                        .map(|role| {
-                            json!({
-                                "name": role.name,
-                                "count": role.count,
-                                "offline": role.offline,
-                            })
-                        })
-                        .collect::<Value>(),
-                ),
-            ]),
-        ),
-        (
-            "official",
-            json!({
-                "input": {
-                    "population": estimate.official_input.population,
-                    "workflows": estimate.official_input.workflows,
-                    "users": estimate.official_input.users,
-                    "years": estimate.official_input.years,
-                },
-                "places": official.places,
-                "contacts": official.contacts,
-                "records": official.records,
-                "medic_docs": official.medic_docs,
-                "db_disk_gb": official.db_disk_gb,
-                "overprovision_gb": official.overprovision_gb,
-                "root_volume_gb": official.root_volume_gb,
-                "total_disk_gb": official.total_disk_gb,
-                "docs_per_user": round3(official.docs_per_user),
-                "cpu_factor": round3(official.cpu_factor),
-                "cpus": official.cpus,
-                "ram_gb": official.ram_gb,
-                "disk_monthly_cents": official.disk_monthly.cents(),
-                "compute_monthly_cents": official.compute_monthly.cents(),
-                "monthly_cents": official.monthly.cents(),
-                "yearly_cents": official.yearly.cents(),
-                "assumptions": keys(OFFICIAL_ASSUMPTIONS),
-            }),
-        ),
-        (
-            "environments",
-            estimate
-                .environments
-                .iter()
-                .map(environment)
-                .collect::<Value>(),
-        ),
-        ("monthly_total_cents", json!(cents(estimate.monthly_total))),
-        (
-            "findings",
-            estimate
-                .findings
-                .iter()
-                .map(|finding| {
-                    json!({
-                        "severity": finding.severity.to_string(),
-                        "code": finding.code,
-                        "environment": finding.environment,
-                        "message": finding.message,
-                        "assumptions": keys(&finding.assumptions),
-                        "suppressed": input.suppression_of(finding).map(|it| it.reason.clone()),
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "suppressions",
-            input
-                .suppressions
-                .iter()
-                .map(|it| {
-                    json!({
-                        "environment": it.environment,
-                        "code": it.code,
-                        "reason": it.reason,
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "assumptions",
-            estimate
-                .assumptions
-                .entries()
-                .iter()
-                .map(|entry| {
-                    json!({
-                        "key": entry.def.name,
-                        "value": entry.value,
-                        "default": entry.def.default,
-                        "unit": entry.def.unit,
-                        "min": entry.def.min,
-                        "max": entry.def.max,
-                        "overridden": entry.overridden,
-                        "source": entry.def.source,
-                        "doc": entry.def.doc,
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "rejected_overrides",
-            estimate
-                .rejected_overrides
-                .iter()
-                .map(|it| {
-                    json!({
-                        "key": it.name,
-                        "value": it.value,
-                        "reason": it.reason.to_string(),
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "price_tables",
-            estimate
-                .price_tables
-                .iter()
-                .map(|it| {
-                    json!({
-                        "provider": it.provider,
-                        "prices_date": it.prices_date,
-                        "prices_source": it.prices_source,
-                    })
-                })
-                .collect::<Value>(),
-        ),
-    ])
+    report.field("schema_version", &JSON_SCHEMA_VERSION);
+    report.object("plan", |plan| {
+        plan.field("name", &estimate.plan_name);
+        plan.field("cht_major", &estimate.cht_major);
+        plan.field("horizon_years", &estimate.horizon_years);
+        plan.field("population", &estimate.population);
+        plan.field("workflows", &estimate.workflows);
+        plan.field("growth_percent", &round3(estimate.growth_percent));
+        plan.objects("roles", &estimate.roles, |it, role| {
+            it.field("name", &role.name);
+            it.field("count", &role.count);
+            it.field("offline", &role.offline);
+        });
+    });
+    report.object("official", |it| {
+        it.object("input", |input| {
+            let official_input = &estimate.official_input;
+            input.field("population", &official_input.population);
+            input.field("workflows", &official_input.workflows);
+            input.field("users", &official_input.users);
+            input.field("years", &official_input.years);
+        });
+        it.field("places", &official.places);
+        it.field("contacts", &official.contacts);
+        it.field("records", &official.records);
+        it.field("medic_docs", &official.medic_docs);
+        it.field("db_disk_gb", &official.db_disk_gb);
+        it.field("overprovision_gb", &official.overprovision_gb);
+        it.field("root_volume_gb", &official.root_volume_gb);
+        it.field("total_disk_gb", &official.total_disk_gb);
+        it.field("docs_per_user", &round3(official.docs_per_user));
+        it.field("cpu_factor", &round3(official.cpu_factor));
+        it.field("cpus", &official.cpus);
+        it.field("ram_gb", &official.ram_gb);
+        it.field("disk_monthly_cents", &official.disk_monthly.cents());
+        it.field("compute_monthly_cents", &official.compute_monthly.cents());
+        it.field("monthly_cents", &official.monthly.cents());
+        it.field("yearly_cents", &official.yearly.cents());
+        it.keys("assumptions", OFFICIAL_ASSUMPTIONS);
+    });
+    report.objects("environments", &estimate.environments, environment);
+    report.field("monthly_total_cents", &cents(estimate.monthly_total));
+    report.objects("findings", &estimate.findings, |it, finding| {
+        it.field("severity", &finding.severity.to_string());
+        it.field("code", &finding.code);
+        it.field("environment", &finding.environment);
+        it.field("message", &finding.message);
+        it.keys("assumptions", &finding.assumptions);
+        it.field(
+            "suppressed",
+            &input.suppression_of(finding).map(|it| it.reason.as_str()),
+        );
+    });
+    report.objects("suppressions", &input.suppressions, |it, suppression| {
+        it.field("environment", &suppression.environment);
+        it.field("code", &suppression.code);
+        it.field("reason", &suppression.reason);
+    });
+    report.objects(
+        "assumptions",
+        estimate.assumptions.entries(),
+        |it, entry| {
+            it.field("key", &entry.def.name);
+            it.field("value", &entry.value);
+            it.field("default", &entry.def.default);
+            it.field("unit", &entry.def.unit);
+            it.field("min", &entry.def.min);
+            it.field("max", &entry.def.max);
+            it.field("overridden", &entry.overridden);
+            it.field("source", &entry.def.source);
+            it.field("doc", &entry.def.doc);
+        },
+    );
+    report.objects(
+        "rejected_overrides",
+        &estimate.rejected_overrides,
+        |it, rejected| {
+            it.field("key", &rejected.name);
+            it.field("value", &rejected.value);
+            it.field("reason", &rejected.reason.to_string());
+        },
+    );
+    report.objects("price_tables", &estimate.price_tables, |it, table| {
+        it.field("provider", &table.provider);
+        it.field("prices_date", &table.prices_date);
+        it.field("prices_source", &table.prices_source);
+    });
 }
 
-fn environment(env: &EnvironmentEstimate) -> Value {
-    let target = match &env.target {
-        Target::Compose => json!({ "kind": "compose", "distribution": null }),
-        Target::Kubernetes { distribution } => {
-            json!({ "kind": "kubernetes", "distribution": distribution.name() })
+fn environment(it: &mut Obj<'_>, env: &EnvironmentEstimate) {
+    it.field("name", &env.name);
+    it.field("kind", env.kind.name());
+    it.object("target", |target| match &env.target {
+        Target::Compose => {
+            target.field("kind", "compose");
+            target.field("distribution", &());
         }
-    };
-    let infra = match &env.infra {
-        Infra::Local => json!({ "kind": "local" }),
+        Target::Kubernetes { distribution } => {
+            target.field("kind", "kubernetes");
+            target.field("distribution", distribution.name());
+        }
+    });
+    it.object("infra", |infra| match &env.infra {
+        Infra::Local => infra.field("kind", "local"),
         Infra::OnPrem {
             nodes,
             cpu,
             memory_gib,
             disk_gib,
-        } => json!({
-            "kind": "onprem",
-            "nodes": nodes,
-            "cpu": cpu,
-            "memory_gib": memory_gib,
-            "disk_gib": disk_gib,
-        }),
+        } => {
+            infra.field("kind", "onprem");
+            infra.field("nodes", nodes);
+            infra.field("cpu", cpu);
+            infra.field("memory_gib", memory_gib);
+            infra.field("disk_gib", disk_gib);
+        }
         Infra::Cloud {
             provider,
             region,
             price_factor_percent,
-        } => json!({
-            "kind": "cloud",
-            "provider": provider,
-            "region": region,
-            "price_factor_percent": round3(*price_factor_percent),
-        }),
-    };
+        } => {
+            infra.field("kind", "cloud");
+            infra.field("provider", provider);
+            infra.field("region", region);
+            infra.field("price_factor_percent", &round3(*price_factor_percent));
+        }
+    });
+    it.field(
+        "scale_percent",
+        &round3(env.scale_basis_points as f64 / 100.0),
+    );
+    it.field("couchdb_nodes", &env.couchdb_nodes);
+    it.field("users", &env.users);
+    it.objects("roles", &env.roles, |it, role| {
+        it.field("name", &role.name);
+        it.field("users", &role.users);
+        it.field("offline", &role.offline);
+        it.field("docs_per_user", &role.docs_per_user);
+    });
+    it.objects("years", &env.years, |it, year| {
+        it.field("year", &year.year);
+        it.field("population", &year.population);
+        it.field("places", &year.places);
+        it.field("contacts", &year.contacts);
+        it.field("records_in_year", &year.records_in_year);
+        it.field("medic_docs", &year.medic_docs);
+        it.field("couchdb_data_gib", &year.couchdb_data_gib);
+        it.field("upgrade_headroom_gib", &year.upgrade_headroom_gib);
+        it.field("postgres_gib", &year.postgres_gib);
+        it.field("storage_gib", &year.storage_gib);
+    });
+    it.object("compute", |it| {
+        let compute = &env.compute;
+        it.field("docs_per_user", &compute.docs_per_user);
+        it.field("cpu_factor", &round3(compute.cpu_factor));
+        it.field("calculator_cpus", &compute.calculator_cpus);
+        it.field("load_millicpu", &compute.load_millicpu);
+        it.field("required_millicpu", &compute.required_millicpu);
+        it.field("required_memory_mib", &compute.required_memory_mib);
+    });
     let storage = &env.storage;
-    Value::from_iter([
-        ("name", json!(env.name)),
-        ("kind", json!(env.kind.name())),
-        ("target", target),
-        ("infra", infra),
-        (
-            "scale_percent",
-            json!(round3(env.scale_basis_points as f64 / 100.0)),
-        ),
-        ("couchdb_nodes", json!(env.couchdb_nodes)),
-        ("users", json!(env.users)),
-        (
-            "roles",
-            env.roles
-                .iter()
-                .map(|role| {
-                    json!({
-                        "name": role.name,
-                        "users": role.users,
-                        "offline": role.offline,
-                        "docs_per_user": role.docs_per_user,
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "years",
-            env.years
-                .iter()
-                .map(|year| {
-                    json!({
-                        "year": year.year,
-                        "population": year.population,
-                        "places": year.places,
-                        "contacts": year.contacts,
-                        "records_in_year": year.records_in_year,
-                        "medic_docs": year.medic_docs,
-                        "couchdb_data_gib": year.couchdb_data_gib,
-                        "upgrade_headroom_gib": year.upgrade_headroom_gib,
-                        "postgres_gib": year.postgres_gib,
-                        "storage_gib": year.storage_gib,
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "compute",
-            json!({
-                "docs_per_user": env.compute.docs_per_user,
-                "cpu_factor": round3(env.compute.cpu_factor),
-                "calculator_cpus": env.compute.calculator_cpus,
-                "load_millicpu": env.compute.load_millicpu,
-                "required_millicpu": env.compute.required_millicpu,
-                "required_memory_mib": env.compute.required_memory_mib,
-            }),
-        ),
-        (
-            "storage",
-            Value::from_iter([
-                ("couchdb_data_gib", json!(storage.couchdb_data_gib)),
-                ("upgrade_headroom_gib", json!(storage.upgrade_headroom_gib)),
-                ("couchdb_volume_gib", json!(storage.couchdb_volume_gib)),
-                ("logs_gib", json!(storage.logs_gib)),
-                ("containers", json!(storage.containers)),
-                (
-                    "backup",
-                    Value::from(storage.backup.as_ref().map(|it| {
-                        json!({
-                            "every_hours": it.every_hours,
-                            "keep_days": it.keep_days,
-                            "copies": it.copies,
-                            "change_per_copy_basis_points": it.change_per_copy_basis_points,
-                            "data_gib": it.data_gib,
-                            "backup_gib": it.backup_gib,
-                            "offsite_gib": it.offsite_gib,
-                        })
-                    })),
-                ),
-                ("postgres_gib", json!(storage.postgres_gib)),
-                ("postgres_volume_gib", json!(storage.postgres_volume_gib)),
-                ("prometheus_gib", json!(storage.prometheus_gib)),
-            ]),
-        ),
-        (
-            "services",
-            env.services
-                .iter()
-                .map(|it| {
-                    json!({
-                        "service": it.service.name(),
-                        "replicas": it.replicas,
-                        "cpu_request_millicpu": it.cpu_request_millicpu,
-                        "cpu_limit_millicpu": it.cpu_limit_millicpu,
-                        "memory_request_mib": it.memory_request_mib,
-                        "memory_limit_mib": it.memory_limit_mib,
-                        "assumptions": keys(&it.assumptions),
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "node_groups",
-            env.node_groups
-                .iter()
-                .map(|group| {
-                    Value::from_iter([
-                        ("role", json!(group.role.id())),
-                        ("nodes", json!(group.nodes)),
-                        ("millicpu_per_node", json!(group.millicpu_per_node)),
-                        ("memory_mib_per_node", json!(group.memory_mib_per_node)),
-                        (
-                            "root_disk_gib_per_node",
-                            json!(group.root_disk_gib_per_node),
-                        ),
-                        ("sized_by_load", json!(group.sized_by_load)),
-                        (
-                            "instance",
-                            Value::from(group.instance.as_ref().map(|it| {
-                                json!({
-                                    "name": it.name,
-                                    "vcpu": it.vcpu,
-                                    "memory_mib": it.memory_mib,
-                                    "nodes": it.nodes,
-                                    "hourly_micros": it.hourly.micros(),
-                                    "reason": it.reason,
-                                })
-                            })),
-                        ),
-                    ])
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "hardware",
-            Value::from(env.hardware.as_ref().map(|it| {
-                Value::from_iter([
-                    ("required", hardware(&it.required)),
-                    ("provided", Value::from(it.provided.as_ref().map(hardware))),
-                    (
-                        "shortfall",
-                        Value::from(it.shortfall.as_ref().map(hardware)),
-                    ),
-                    ("misfits", json!(it.misfits)),
-                    (
-                        "separate_hosts",
-                        it.separate_hosts
-                            .iter()
-                            .map(|(role, host)| {
-                                json!({
-                                    "role": role.id(),
-                                    "machines": host.machines,
-                                    "cores": host.cores,
-                                    "memory_gib": host.memory_gib,
-                                    "disk_gib": host.disk_gib,
-                                })
-                            })
-                            .collect::<Value>(),
-                    ),
-                    ("backup_storage_gib", json!(it.backup_storage_gib)),
-                ])
-            })),
-        ),
-        (
-            "line_items",
-            env.line_items
-                .iter()
-                .map(|item| {
-                    json!({
-                        "id": item.id,
-                        "label": item.label,
-                        "component": item.component.id(),
-                        "quantity": item.quantity,
-                        "unit": item.unit.label(),
-                        "unit_price_micros": item.unit_price.map(Money::micros),
-                        "monthly_cents": cents(item.monthly),
-                        "detail": item.detail,
-                        "assumptions": keys(&item.assumptions),
-                    })
-                })
-                .collect::<Value>(),
-        ),
-        (
-            "prices",
-            Value::from(env.prices.as_ref().map(|it| {
-                json!({
-                    "provider": it.provider,
-                    "prices_date": it.prices_date,
-                    "prices_source": it.prices_source,
-                })
-            })),
-        ),
-        ("monthly_cents", json!(cents(env.monthly_cost))),
-    ])
+    it.object("storage", |it| {
+        it.field("couchdb_data_gib", &storage.couchdb_data_gib);
+        it.field("upgrade_headroom_gib", &storage.upgrade_headroom_gib);
+        it.field("couchdb_volume_gib", &storage.couchdb_volume_gib);
+        it.field("logs_gib", &storage.logs_gib);
+        it.field("containers", &storage.containers);
+        it.object_or_null("backup", storage.backup.as_ref(), |it, backup| {
+            it.field("every_hours", &backup.every_hours);
+            it.field("keep_days", &backup.keep_days);
+            it.field("copies", &backup.copies);
+            it.field(
+                "change_per_copy_basis_points",
+                &backup.change_per_copy_basis_points,
+            );
+            it.field("data_gib", &backup.data_gib);
+            it.field("backup_gib", &backup.backup_gib);
+            it.field("offsite_gib", &backup.offsite_gib);
+        });
+        it.field("postgres_gib", &storage.postgres_gib);
+        it.field("postgres_volume_gib", &storage.postgres_volume_gib);
+        it.field("prometheus_gib", &storage.prometheus_gib);
+    });
+    it.objects("services", &env.services, |it, service| {
+        it.field("service", service.service.name());
+        it.field("replicas", &service.replicas);
+        it.field("cpu_request_millicpu", &service.cpu_request_millicpu);
+        it.field("cpu_limit_millicpu", &service.cpu_limit_millicpu);
+        it.field("memory_request_mib", &service.memory_request_mib);
+        it.field("memory_limit_mib", &service.memory_limit_mib);
+        it.keys("assumptions", &service.assumptions);
+    });
+    it.objects("node_groups", &env.node_groups, |it, group| {
+        it.field("role", group.role.id());
+        it.field("nodes", &group.nodes);
+        it.field("millicpu_per_node", &group.millicpu_per_node);
+        it.field("memory_mib_per_node", &group.memory_mib_per_node);
+        it.field("root_disk_gib_per_node", &group.root_disk_gib_per_node);
+        it.field("sized_by_load", &group.sized_by_load);
+        it.object_or_null("instance", group.instance.as_ref(), |it, instance| {
+            it.field("name", &instance.name);
+            it.field("vcpu", &instance.vcpu);
+            it.field("memory_mib", &instance.memory_mib);
+            it.field("nodes", &instance.nodes);
+            it.field("hourly_micros", &instance.hourly.micros());
+            it.field("reason", &instance.reason);
+        });
+    });
+    it.object_or_null("hardware", env.hardware.as_ref(), |it, fit| {
+        it.object("required", |it| hardware(it, &fit.required));
+        it.object_or_null("provided", fit.provided.as_ref(), hardware);
+        it.object_or_null("shortfall", fit.shortfall.as_ref(), hardware);
+        it.field("misfits", &fit.misfits);
+        it.objects("separate_hosts", &fit.separate_hosts, |it, (role, host)| {
+            it.field("role", role.id());
+            it.field("machines", &host.machines);
+            it.field("cores", &host.cores);
+            it.field("memory_gib", &host.memory_gib);
+            it.field("disk_gib", &host.disk_gib);
+        });
+        it.field("backup_storage_gib", &fit.backup_storage_gib);
+    });
+    it.objects("line_items", &env.line_items, |it, item| {
+        it.field("id", &item.id);
+        it.field("label", &item.label);
+        it.field("component", item.component.id());
+        it.field("quantity", &item.quantity);
+        it.field("unit", item.unit.label());
+        it.field("unit_price_micros", &item.unit_price.map(Money::micros));
+        it.field("monthly_cents", &cents(item.monthly));
+        it.field("detail", &item.detail);
+        it.keys("assumptions", &item.assumptions);
+    });
+    it.object_or_null("prices", env.prices.as_ref(), |it, prices| {
+        it.field("provider", &prices.provider);
+        it.field("prices_date", &prices.prices_date);
+        it.field("prices_source", &prices.prices_source);
+    });
+    it.field("monthly_cents", &cents(env.monthly_cost));
 }
 
-fn hardware(it: &Hardware) -> Value {
-    json!({
-        "machines": it.machines,
-        "cores": it.cores,
-        "memory_gib": it.memory_gib,
-        "disk_gib": it.disk_gib,
-    })
-}
-
-fn keys(keys: &[AssumptionKey]) -> Vec<&'static str> {
-    keys.iter().map(|key| key.name()).collect()
+fn hardware(it: &mut Obj<'_>, hardware: &Hardware) {
+    it.field("machines", &hardware.machines);
+    it.field("cores", &hardware.cores);
+    it.field("memory_gib", &hardware.memory_gib);
+    it.field("disk_gib", &hardware.disk_gib);
 }
 
 fn cents(money: Option<Money>) -> Option<u64> {

@@ -299,9 +299,21 @@ fn json_matches_its_schema() {
     validate(&schema, &schema, &broken, "$", &mut errors);
     assert_eq!(errors.len(), 2, "{errors:?}");
 
+    // The report is written as it is produced, without a `Value`: its text must be exactly
+    // what serde_json's pretty printer makes of the same data, empty lists and nulls included.
     let rendered = with_report(&plan, json::render);
-    let parsed: Result<Value, _> = serde_json::from_str(&rendered);
-    assert_eq!(parsed.ok(), Some(value));
+    let pretty = serde_json::to_string_pretty(&value).expect("print");
+    assert_eq!(rendered, format!("{pretty}\n"));
+    assert!(rendered.contains(": []") && rendered.contains(": null"));
+    let generated = with_report(&plan, |it| {
+        json::render_generated(it, Some("from plan.hplan"))
+    });
+    let mut with_generated = value.clone();
+    if let Value::Object(map) = &mut with_generated {
+        map.insert("generated".to_owned(), Value::from("from plan.hplan"));
+    }
+    let pretty = serde_json::to_string_pretty(&with_generated).expect("print");
+    assert_eq!(generated, format!("{pretty}\n"));
 }
 
 #[test]
