@@ -305,7 +305,7 @@ impl Node {
             Node::Seq(seq) => Value::Array(seq.iter().map(|item| item.value.to_json()).collect()),
             Node::Map(map) => Value::Object(
                 map.iter()
-                    .map(|entry| (entry.key.clone(), entry.value.to_json()))
+                    .map(|entry| (entry.key.to_string(), entry.value.to_json()))
                     .collect(),
             ),
         }
@@ -431,11 +431,14 @@ impl<T: Into<Node>> From<Vec<T>> for Node {
     }
 }
 
+/// A map key: most keys are literals of the backends, which are borrowed rather than copied.
+pub type Key = std::borrow::Cow<'static, str>;
+
 /// One key of a [`Map`], with its value and the comment printed above it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     /// The key.
-    pub key: String,
+    pub key: Key,
     /// The value.
     pub value: Node,
     /// Printed on the lines above the key.
@@ -461,7 +464,7 @@ impl Map {
 
     /// Builder form of [`Map::insert`].
     #[must_use]
-    pub fn with(mut self, key: impl Into<String>, value: impl Into<Node>) -> Map {
+    pub fn with(mut self, key: impl Into<Key>, value: impl Into<Node>) -> Map {
         self.insert(key, value);
         self
     }
@@ -470,7 +473,7 @@ impl Map {
     #[must_use]
     pub fn with_commented(
         mut self,
-        key: impl Into<String>,
+        key: impl Into<Key>,
         value: impl Into<Node>,
         comment: impl Into<Comment>,
     ) -> Map {
@@ -480,7 +483,7 @@ impl Map {
 
     /// Inserts at the end, or replaces the value of an existing key in place.
     /// Returns the replaced value.
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Node>) -> Option<Node> {
+    pub fn insert(&mut self, key: impl Into<Key>, value: impl Into<Node>) -> Option<Node> {
         let key = key.into();
         let value = value.into();
         match self.entries.iter_mut().find(|e| e.key == key) {
@@ -500,7 +503,7 @@ impl Map {
     /// (replacing any earlier comment of that key).
     pub fn insert_commented(
         &mut self,
-        key: impl Into<String>,
+        key: impl Into<Key>,
         value: impl Into<Node>,
         comment: impl Into<Comment>,
     ) -> Option<Node> {
@@ -570,7 +573,7 @@ impl Map {
 
     /// Keys in insertion order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().map(|e| e.key.as_str())
+        self.entries.iter().map(|e| e.key.as_ref())
     }
 }
 
@@ -582,7 +585,7 @@ impl<'a> IntoIterator for &'a Map {
     }
 }
 
-impl<K: Into<String>, V: Into<Node>> FromIterator<(K, V)> for Map {
+impl<K: Into<Key>, V: Into<Node>> FromIterator<(K, V)> for Map {
     /// Later duplicates replace earlier values, as with [`Map::insert`].
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Map {
         let mut map = Map::new();

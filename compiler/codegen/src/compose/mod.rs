@@ -148,7 +148,7 @@ pub fn compose_document(
             }
             _ => Node::Map(Map::new()),
         };
-        network_map.insert(name, node);
+        network_map.insert(name.to_string(), node);
     }
     if !network_map.is_empty() {
         root.insert("networks", network_map);
@@ -156,7 +156,7 @@ pub fn compose_document(
     let mut volume_map = Map::new();
     for name in volumes {
         let comment = env.volume(name).map(volume_comment).unwrap_or_default();
-        volume_map.insert_commented(name, Map::new(), comment);
+        volume_map.insert_commented(name.to_string(), Map::new(), comment);
     }
     if !volume_map.is_empty() {
         root.insert("volumes", volume_map);

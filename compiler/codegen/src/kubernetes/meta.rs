@@ -92,7 +92,7 @@ pub(crate) fn annotate(object: &mut Map, annotations: Map) {
 /// CHT's own pods carry CHT's version.
 pub(crate) fn pod_labels(
     env: &Environment,
-    selector_key: &str,
+    selector_key: &'static str,
     selector: &str,
     component: &str,
 ) -> Map {

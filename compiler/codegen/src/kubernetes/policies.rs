@@ -71,7 +71,7 @@ fn internet() -> Seq {
 /// The ingress controller's pods (or, for cloud load balancers that reach pods directly,
 /// their addresses), as seen by the API.
 pub(crate) fn ingress_controller(env: &Environment) -> (Seq, String) {
-    let namespaced = |namespace: &str, pod: Option<(&str, &str)>| {
+    let namespaced = |namespace: &str, pod: Option<(&'static str, &str)>| {
         let mut peer = Map::new().with(
             "namespaceSelector",
             Map::new().with(

@@ -294,7 +294,7 @@ fn container(it: Container) -> Map {
 fn service_object(
     env: &Environment,
     name: &str,
-    selector_key: &str,
+    selector_key: &'static str,
     selector: &str,
     ports: &[(&str, u16)],
     publish_not_ready: bool,
