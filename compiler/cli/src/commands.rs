@@ -41,15 +41,20 @@ pub(crate) fn analyze_then_use(
     }
 }
 
-/// Has the kernel back the `memory` a command will use on the other core, while this one
-/// analyses the plan (see `hostplan_alloc::populate`). Only for a process that ends with the
-/// command: the thread is left to finish on its own, or to end with the process.
+/// Has the other core do, while this one analyses the plan, what the command needs later:
+/// counting the cores the generation may use (which reads the control group's CPU quota, a
+/// dozen system calls), then having the kernel back the `memory` the command will use (see
+/// `hostplan_alloc::populate`). Only for a process that ends with the command: the thread is
+/// left to finish on its own, or to end with the process.
 fn start_helper(memory: usize) {
     let _ = std::thread::Builder::new()
-        .name("populate".to_string())
-        // The thread makes one system call.
+        .name("helper".to_string())
+        // The thread makes a few system calls and allocates almost nothing.
         .stack_size(64 << 10)
-        .spawn(move || hostplan_alloc::populate(memory));
+        .spawn(move || {
+            crate::parallel::threads();
+            hostplan_alloc::populate(memory)
+        });
 }
 
 /// Prints diagnostics in the chosen format; human output goes to stderr, machine output to
