@@ -27,7 +27,7 @@
 //! the file system's clock tick, a few milliseconds, of the build that wrote it) is taken for
 //! unchanged until the plan changes it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -237,17 +237,21 @@ impl<'a> Target<'a> {
             .tempdir_in(&staging_root.0)
             .map_err(fail("create a staging directory in", &staging_root.0))?;
         let stage = staging.path();
-        // The directories of the new tree first, each once, then the files, which are then
-        // independent of each other and are placed on all cores.
-        let mut made: HashSet<&Path> = HashSet::new();
+        // The directories of the new tree first, each with one `mkdir`, parents before their
+        // children (a path sorts before the paths it is a prefix of), then the files, which
+        // are then independent of each other and are placed on all cores.
+        let mut dirs: BTreeSet<&Path> = BTreeSet::new();
         for output in outputs {
-            let Some(dir) = Path::new(&output.path).parent() else {
-                continue;
-            };
-            if !dir.as_os_str().is_empty() && made.insert(dir) {
-                let dir = stage.join(dir);
-                fs::create_dir_all(&dir).map_err(fail("create", &dir))?;
+            let ancestors = Path::new(&output.path).ancestors().skip(1);
+            for dir in ancestors.take_while(|it| !it.as_os_str().is_empty()) {
+                if !dirs.insert(dir) {
+                    break;
+                }
             }
+        }
+        for dir in dirs {
+            let dir = stage.join(dir);
+            fs::create_dir(&dir).map_err(fail("create", &dir))?;
         }
         let placed = map_files(outputs, MANY_WRITES, |output| {
             place(out, stage, output, &manifest, previous_output)
