@@ -20,17 +20,19 @@
 //! of the new contents, whose size is theirs, and that was not modified after the manifest was
 //! written, is the same file, and is neither read nor written. Any other file is read and
 //! compared as before. The comparison happens as each file is generated ([`Target::output`]),
-//! on the thread that generated it, and the bytes of a file found unchanged are dropped there:
-//! a rebuild of an unchanged plan holds no file's contents in memory. The trade-off: a file
-//! changed by hand to another content of the same size while keeping a modification time no
-//! later than the manifest's (restored on purpose with `touch -d` or `cp -p`, or edited within
-//! the file system's clock tick, a few milliseconds, of the build that wrote it) is taken for
-//! unchanged until the plan changes it.
+//! on the thread that generated it: a file found unchanged is linked later, any other is
+//! written into the staging tree there and then, so that writing overlaps generating, and
+//! either way its bytes are dropped (a rebuild of an unchanged plan holds no file's contents in
+//! memory, and makes no staging tree). The trade-off: a file changed by hand to another content
+//! of the same size while keeping a modification time no later than the manifest's (restored on
+//! purpose with `touch -d` or `cp -p`, or edited within the file system's clock tick, a few
+//! milliseconds, of the build that wrote it) is taken for unchanged until the plan changes it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 /// The list of files the last build wrote, relative to the output directory.
@@ -39,13 +41,27 @@ pub const MANIFEST: &str = ".hostplan-manifest";
 /// One file to write, relative to the output directory with `/` separators.
 pub struct Output {
     pub path: String,
-    /// The bytes to write; `None` once they are known to be exactly those of the previous
-    /// build's file at `path` (see [`Target::output`]).
+    /// The bytes to write; `None` once they are written into the staging tree, or known to be
+    /// exactly those of the previous build's file at `path` (see [`Target::output`]).
     contents: Option<String>,
     /// The length of the contents.
     len: u64,
     /// The BLAKE3 hash of the contents, recorded in the manifest.
     pub hash: blake3::Hash,
+    /// Where the file stands.
+    state: State,
+}
+
+/// Where a file of the build stands.
+enum State {
+    /// Still to be placed when the outputs are written.
+    Pending,
+    /// The previous build's file holds these bytes: it is linked into the new tree.
+    Unchanged,
+    /// Written into the staging tree already, by the thread that generated it.
+    Written,
+    /// Writing it failed: the build fails, and the previous output stays.
+    Failed(Error),
 }
 
 impl Output {
@@ -56,6 +72,7 @@ impl Output {
             len: contents.len() as u64,
             contents: Some(contents),
             hash,
+            state: State::Pending,
         }
     }
 }
@@ -74,6 +91,18 @@ pub struct Error {
     pub path: PathBuf,
     pub action: &'static str,
     pub source: io::Error,
+}
+
+impl Error {
+    /// The same failure once more, for a second place that reports it (an `io::Error` cannot
+    /// be cloned; its kind and message are what the report shows).
+    fn again(&self) -> Error {
+        Error {
+            path: self.path.clone(),
+            action: self.action,
+            source: io::Error::new(self.source.kind(), self.source.to_string()),
+        }
+    }
 }
 
 impl std::fmt::Display for Error {
@@ -119,6 +148,9 @@ pub struct Target<'a> {
     manifest: Manifest,
     /// Whether `out` held a previous output when the build started.
     previous_output: bool,
+    /// The staging tree, made when the first file that differs from the previous build's is
+    /// generated: a rebuild of an unchanged plan never makes one.
+    staging: OnceLock<Result<Staging, Error>>,
 }
 
 impl<'a> Target<'a> {
@@ -156,24 +188,56 @@ impl<'a> Target<'a> {
             owned_prefixes,
             manifest,
             previous_output: out.is_dir(),
+            staging: OnceLock::new(),
         })
     }
 
-    /// The file `path` with `contents`, hashed for the manifest. When the previous build wrote
-    /// exactly these bytes there and the file is untouched since (see [`Manifest::verified`]),
-    /// the contents are dropped: the file is then hard-linked (or copied) from the previous
-    /// output, never written from memory.
+    /// The file `path` with `contents`, hashed for the manifest, and placed as far as it can be
+    /// before every file is known, on the calling thread (the one that generated it): when the
+    /// previous build's file holds exactly these bytes (see [`Manifest::unchanged`]), it is to
+    /// be hard-linked from the previous output; otherwise it is written into the staging tree
+    /// now, so that writing the files overlaps generating the others. Either way the contents
+    /// are dropped.
     pub fn output(&self, path: String, contents: String) -> Output {
         let mut output = Output::new(path, contents);
+        if !is_safe_relative(&output.path) {
+            // Refused by `write`, before anything is moved into place.
+            return output;
+        }
         if self.previous_output
-            && is_safe_relative(&output.path)
             && self
                 .manifest
-                .verified(&self.out.join(&output.path), &output)
+                .unchanged(&self.out.join(&output.path), &output)
         {
             output.contents = None;
+            output.state = State::Unchanged;
+            return output;
         }
+        let written = self.staging().and_then(|staging| {
+            staging.make_parents(&output.path)?;
+            let target = staging.dir.path().join(&output.path);
+            let contents = output.contents.as_deref().unwrap_or_default();
+            write_file(&target, contents.as_bytes())
+        });
+        output.state = match written {
+            Ok(()) => {
+                output.contents = None;
+                State::Written
+            }
+            Err(error) => State::Failed(error),
+        };
         output
+    }
+
+    /// The staging tree, made on first use.
+    fn staging(&self) -> Result<&Staging, Error> {
+        match self
+            .staging
+            .get_or_init(|| Staging::create(&self.parent, &self.base))
+        {
+            Ok(staging) => Ok(staging),
+            Err(error) => Err(error.again()),
+        }
     }
 
     /// Writes `outputs` as the new content of the output directory.
@@ -185,6 +249,7 @@ impl<'a> Target<'a> {
             owned_prefixes,
             manifest,
             previous_output,
+            staging,
         } = self;
         let previous: Vec<String> = manifest.entries.iter().map(|it| it.path.clone()).collect();
         let replaced = |path: &str| {
@@ -212,6 +277,9 @@ impl<'a> Target<'a> {
                     source: io::Error::other("not a relative path inside the output directory"),
                 });
             }
+            if let State::Failed(error) = &output.state {
+                return Err(error.again());
+            }
         }
         let mut entries: Vec<Entry> = outputs
             .iter()
@@ -224,39 +292,33 @@ impl<'a> Target<'a> {
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         entries.dedup_by(|a, b| a.path == b.path);
         let manifest_text = manifest_text(&entries);
-        if up_to_date(out, outputs, &manifest, &manifest_text) {
+        if staging.get().is_none() && up_to_date(out, outputs, &manifest, &manifest_text) {
             return Ok(Summary {
                 written: 0,
                 unchanged: outputs.len(),
                 removed: Vec::new(),
             });
         }
-        let staging_root = StagingRoot::create(&parent, &base)?;
-        let staging = tempfile::Builder::new()
-            .prefix("build-")
-            .tempdir_in(&staging_root.0)
-            .map_err(fail("create a staging directory in", &staging_root.0))?;
-        let stage = staging.path();
-        // The directories of the new tree first, each with one `mkdir`, parents before their
-        // children (a path sorts before the paths it is a prefix of), then the files, which
-        // are then independent of each other and are placed on all cores.
-        let mut dirs: BTreeSet<&Path> = BTreeSet::new();
-        for output in outputs {
-            let ancestors = Path::new(&output.path).ancestors().skip(1);
-            for dir in ancestors.take_while(|it| !it.as_os_str().is_empty()) {
-                if !dirs.insert(dir) {
-                    break;
-                }
-            }
-        }
-        for dir in dirs {
-            let dir = stage.join(dir);
-            fs::create_dir(&dir).map_err(fail("create", &dir))?;
-        }
-        let placed = map_files(outputs, MANY_WRITES, |output| {
+        let staging = match staging.into_inner() {
+            Some(made) => made?,
+            None => Staging::create(&parent, &base)?,
+        };
+        let stage = staging.dir.path();
+        // The files not written yet (unchanged ones, to be linked) are independent of each
+        // other, and are placed on all cores.
+        let mut summary = Summary::default();
+        let rest: Vec<&Output> = outputs
+            .iter()
+            .filter(|it| {
+                let written = matches!(it.state, State::Written);
+                summary.written += usize::from(written);
+                !written
+            })
+            .collect();
+        let placed = map_files(&rest, MANY_WRITES, |output| {
+            staging.make_parents(&output.path)?;
             place(out, stage, output, &manifest, previous_output)
         });
-        let mut summary = Summary::default();
         for unchanged in placed {
             if unchanged? {
                 summary.unchanged += 1;
@@ -290,7 +352,9 @@ impl<'a> Target<'a> {
         }
         let manifest_path = stage.join(MANIFEST);
         fs::write(&manifest_path, manifest_text).map_err(fail("write", &manifest_path))?;
-        swap(&parent, &base, out, staging)?;
+        let Staging { dir, root, .. } = staging;
+        swap(&parent, &base, out, dir)?;
+        drop(root);
         Ok(summary)
     }
 }
@@ -317,11 +381,7 @@ fn place(
         return Ok(true);
     }
     match &output.contents {
-        Some(contents) => {
-            let mut file = fs::File::create(&target).map_err(fail("write", &target))?;
-            file.write_all(contents.as_bytes())
-                .map_err(fail("write", &target))?;
-        }
+        Some(contents) => write_file(&target, contents.as_bytes())?,
         // The previous file holds these very bytes (it was checked when they were dropped),
         // but could not be linked, on a file system without hard links for example.
         None => {
@@ -383,7 +443,7 @@ impl Manifest {
     /// recorded hash, or the file was replaced or modified since.
     fn unchanged(&self, path: &Path, output: &Output) -> bool {
         let Some(contents) = &output.contents else {
-            // Dropped by `Target::output` after `Manifest::verified`.
+            // Dropped by `Target::output`, which found the file unchanged.
             return true;
         };
         match self.hashes.get(&output.path) {
@@ -396,13 +456,6 @@ impl Manifest {
             Some(_) if self.untouched(path, None) => false,
             _ => fs::read(path).is_ok_and(|old| old == contents.as_bytes()),
         }
-    }
-
-    /// True when the previous build wrote `output`'s very bytes at `path` (the recorded hash is
-    /// theirs) and the file is untouched since, so that it holds them still.
-    fn verified(&self, path: &Path, output: &Output) -> bool {
-        self.hashes.get(&output.path) == Some(&output.hash)
-            && self.untouched(path, Some(output.len))
     }
 
     /// True when the file at `path` is still the one the previous build wrote: a regular file
@@ -461,8 +514,11 @@ fn up_to_date(out: &Path, outputs: &[Output], manifest: &Manifest, manifest_text
     if manifest.text != manifest_text.as_bytes() {
         return false;
     }
-    map_files(outputs, MANY_CHECKS, |output| {
-        manifest.unchanged(&out.join(&output.path), output)
+    map_files(outputs, MANY_CHECKS, |output| match output.state {
+        State::Unchanged => true,
+        State::Written | State::Failed(_) => false,
+        // Files given without a `Target` (tests) are checked here.
+        State::Pending => manifest.unchanged(&out.join(&output.path), output),
     })
     .into_iter()
     .all(|unchanged| unchanged)
@@ -470,10 +526,10 @@ fn up_to_date(out: &Path, outputs: &[Output], manifest: &Manifest, manifest_text
 
 /// `work` on every file, on all cores when there are at least `many`: for fewer, another
 /// thread costs more than it saves (starting it, and waking a second core).
-fn map_files<R: Send>(
-    outputs: &[Output],
+fn map_files<T: Sync, R: Send>(
+    outputs: &[T],
     many: usize,
-    work: impl Fn(&Output) -> R + Sync,
+    work: impl Fn(&T) -> R + Sync,
 ) -> Vec<R> {
     if outputs.len() < many {
         outputs.iter().map(work).collect()
@@ -615,9 +671,70 @@ fn staging_root_name(base: &str) -> String {
     format!(".{base}.hostplan-staging")
 }
 
+/// Creates `path` with `bytes`. There is no fsync: the guarantee is against failed and
+/// interrupted builds (the swap happens only after every file is written), and an fsync per
+/// file made a build 10 times slower.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut file = fs::File::create(path).map_err(fail("write", path))?;
+    file.write_all(bytes).map_err(fail("write", path))
+}
+
+/// A build's staging tree, in the staging directories' directory.
+struct Staging {
+    /// Removed when dropped, unless the swap took it.
+    dir: tempfile::TempDir,
+    /// Declared after `dir`, so that it is dropped after it.
+    root: StagingRoot,
+    /// The directories of the tree made so far, relative to it.
+    made: Mutex<HashSet<PathBuf>>,
+}
+
+impl Staging {
+    fn create(parent: &Path, base: &str) -> Result<Staging, Error> {
+        let root = StagingRoot::create(parent, base)?;
+        let dir = tempfile::Builder::new()
+            .prefix("build-")
+            .tempdir_in(&root.0)
+            .map_err(fail("create a staging directory in", &root.0))?;
+        Ok(Staging {
+            dir,
+            root,
+            made: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// Makes the directories above the file `path` (relative to the tree) that are not made
+    /// yet, each with one `mkdir`, parents first. Threads placing files call it at the same
+    /// time; the lock makes each directory once.
+    fn make_parents(&self, path: &str) -> Result<(), Error> {
+        let Some(parent) = Path::new(path).parent() else {
+            return Ok(());
+        };
+        let mut made = self.made.lock().unwrap_or_else(PoisonError::into_inner);
+        if parent.as_os_str().is_empty() || made.contains(parent) {
+            return Ok(());
+        }
+        let missing: Vec<&Path> = parent
+            .ancestors()
+            .take_while(|it| !it.as_os_str().is_empty() && !made.contains(*it))
+            .collect();
+        for dir in missing.into_iter().rev() {
+            let full = self.dir.path().join(dir);
+            match fs::create_dir(&full) {
+                Err(error) if error.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(fail("create", &full)(error));
+                }
+                _ => {
+                    made.insert(dir.to_path_buf());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The staging directories' directory, removed when the build is done with it, whether it
-/// succeeded or not. Declared before the build's own staging directory, so that it is dropped
-/// after it.
+/// succeeded or not, after the build's own staging directory.
 struct StagingRoot(PathBuf);
 
 impl StagingRoot {
@@ -664,7 +781,7 @@ fn is_safe_relative(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{write, Output, Target, MANIFEST};
+    use super::{write, Output, State, Target, MANIFEST};
     use std::fs;
     use std::path::Path;
     use std::time::{Duration, SystemTime};
@@ -777,7 +894,7 @@ mod tests {
     }
 
     #[test]
-    fn the_bytes_of_a_file_the_previous_build_wrote_are_dropped_once_hashed() {
+    fn files_are_placed_as_they_are_generated_and_moved_into_place_together() {
         let temp = tempfile::tempdir().expect("temp dir");
         let out = temp.path().join("out");
         let outputs = [output("a/one.yml", "one\n"), output("b/two.yml", "two\n")];
@@ -785,21 +902,65 @@ mod tests {
         let target = Target::prepare(&out, None).expect("prepare");
         let same = target.output("a/one.yml".to_string(), "one\n".to_string());
         let changed = target.output("b/two.yml".to_string(), "TWO\n".to_string());
-        let new = target.output("c/three.yml".to_string(), "three\n".to_string());
-        assert!(same.contents.is_none());
-        assert!(changed.contents.is_some() && new.contents.is_some());
+        let new = target.output("c/d/three.yml".to_string(), "three\n".to_string());
+        // No bytes are kept: the unchanged file is to be linked, the others are staged.
+        assert!(matches!(same.state, State::Unchanged) && same.contents.is_none());
+        assert!(matches!(changed.state, State::Written) && changed.contents.is_none());
+        assert!(matches!(new.state, State::Written) && new.contents.is_none());
+        // Until the build is written, the output directory is the previous build's.
+        assert_eq!(
+            fs::read_to_string(out.join("b/two.yml")).ok().as_deref(),
+            Some("two\n")
+        );
+        assert!(!out.join("c").exists());
         let summary = target.write(&[same, changed, new]).expect("second build");
         assert_eq!(counts(&summary), (2, 1));
         for (path, contents) in [
             ("a/one.yml", "one\n"),
             ("b/two.yml", "TWO\n"),
-            ("c/three.yml", "three\n"),
+            ("c/d/three.yml", "three\n"),
         ] {
             assert_eq!(
                 fs::read_to_string(out.join(path)).ok().as_deref(),
                 Some(contents)
             );
         }
+        let siblings = fs::read_dir(temp.path()).expect("read").count();
+        assert_eq!(siblings, 1, "no staging directory is left behind");
+    }
+
+    #[test]
+    fn a_rebuild_of_unchanged_files_makes_no_staging_tree() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        write(&out, &[output("a/one.yml", "one\n")], None).expect("first build");
+        let target = Target::prepare(&out, None).expect("prepare");
+        let same = target.output("a/one.yml".to_string(), "one\n".to_string());
+        assert!(target.staging.get().is_none());
+        let summary = target.write(&[same]).expect("second build");
+        assert_eq!(counts(&summary), (0, 1));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_staged_fails_the_build_and_leaves_the_output() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let out = temp.path().join("out");
+        write(&out, &[output("a/one.yml", "one\n")], None).expect("first build");
+        let target = Target::prepare(&out, None).expect("prepare");
+        // A file where the next one needs a directory.
+        let blocking = target.output("a/two".to_string(), "file\n".to_string());
+        let blocked = target.output("a/two/three.yml".to_string(), "3\n".to_string());
+        assert!(matches!(blocked.state, State::Failed(_)));
+        let error = target
+            .write(&[blocking, blocked])
+            .expect_err("the build fails");
+        assert!(error.path.ends_with("a/two/three.yml"), "{error}");
+        assert_eq!(
+            fs::read_to_string(out.join("a/one.yml")).ok().as_deref(),
+            Some("one\n")
+        );
+        let siblings = fs::read_dir(temp.path()).expect("read").count();
+        assert_eq!(siblings, 1, "no staging directory is left behind");
     }
 
     fn output(path: &str, contents: &str) -> Output {
