@@ -132,12 +132,12 @@ fn assert_same(expected: &Value, actual: &Value, text: &str) {
 fn trees_for(s: &str) -> Vec<Node> {
     vec![
         Node::from(Map::new().with("key", s)),
-        Node::from(Map::new().with(s, "value")),
-        Node::from(Map::new().with(s, Map::new().with(s, s))),
+        Node::from(Map::new().with(s.to_string(), "value")),
+        Node::from(Map::new().with(s.to_string(), Map::new().with(s.to_string(), s))),
         Node::from(
             Seq::new()
                 .with(s)
-                .with(Map::new().with("k", s).with(s, s))
+                .with(Map::new().with("k", s).with(s.to_string(), s))
                 .with(Seq::new().with(s)),
         ),
         Node::from(
@@ -573,7 +573,7 @@ fn very_long_keys_use_the_explicit_form() {
     let key = "k".repeat(1200);
     let tree = Node::from(
         Map::new()
-            .with(key.as_str(), Map::new().with("a", 1))
+            .with(key.clone(), Map::new().with("a", 1))
             .with("b", "x\ny\n"),
     );
     let text = yaml::to_string(&tree);
