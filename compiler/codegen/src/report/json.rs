@@ -105,52 +105,54 @@ impl Out {
         }
     }
 
-    fn object(&mut self, fields: impl FnOnce(&mut Obj<'_>)) {
-        self.bytes.push(b'{');
+    /// An object (`{` and `}`) or an array (`[` and `]`) with the members `fill` writes.
+    fn nested(&mut self, open: u8, close: u8, fill: impl FnOnce(&mut Members<'_>)) {
+        self.bytes.push(open);
         self.depth += 1;
-        let mut object = Obj {
+        let mut members = Members {
             out: self,
             empty: true,
         };
-        fields(&mut object);
-        let empty = object.empty;
+        fill(&mut members);
+        let empty = members.empty;
         self.depth -= 1;
         if !empty {
             self.line();
         }
-        self.bytes.push(b'}');
+        self.bytes.push(close);
     }
 
-    fn array(&mut self, items: impl FnOnce(&mut Arr<'_>)) {
-        self.bytes.push(b'[');
-        self.depth += 1;
-        let mut array = Arr {
-            out: self,
-            empty: true,
-        };
-        items(&mut array);
-        let empty = array.empty;
-        self.depth -= 1;
-        if !empty {
-            self.line();
-        }
-        self.bytes.push(b']');
+    fn object(&mut self, fields: impl FnOnce(&mut Members<'_>)) {
+        self.nested(b'{', b'}', fields);
+    }
+
+    fn array(&mut self, items: impl FnOnce(&mut Members<'_>)) {
+        self.nested(b'[', b']', items);
     }
 }
 
-/// The inside of an object being written.
-struct Obj<'a> {
+/// The inside of an object or an array being written. An object's members have keys
+/// (`field`, `object`, `objects`, `keys`), an array's do not (`item`, `item_object`).
+struct Members<'a> {
     out: &'a mut Out,
     empty: bool,
 }
 
-impl Obj<'_> {
-    fn key(&mut self, key: &str) {
+/// An object's members.
+type Obj<'a> = Members<'a>;
+
+impl Members<'_> {
+    /// Starts the next member: a comma after the one before, a new line, the indentation.
+    fn next(&mut self) {
         if !self.empty {
             self.out.bytes.push(b',');
         }
         self.empty = false;
         self.out.line();
+    }
+
+    fn key(&mut self, key: &str) {
+        self.next();
         self.out.scalar(key);
         self.out.bytes.extend_from_slice(b": ");
     }
@@ -188,7 +190,7 @@ impl Obj<'_> {
         self.key(key);
         self.out.array(|array| {
             for item in items {
-                array.object(|object| fields(object, item));
+                array.item_object(|object| fields(object, item));
             }
         });
     }
@@ -198,34 +200,20 @@ impl Obj<'_> {
         self.key(key);
         self.out.array(|array| {
             for it in keys {
-                array.value(it.name());
+                array.item(it.name());
             }
         });
     }
-}
 
-/// The inside of an array being written.
-struct Arr<'a> {
-    out: &'a mut Out,
-    empty: bool,
-}
-
-impl Arr<'_> {
-    fn item(&mut self) {
-        if !self.empty {
-            self.out.bytes.push(b',');
-        }
-        self.empty = false;
-        self.out.line();
-    }
-
-    fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
-        self.item();
+    /// An array's next item.
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) {
+        self.next();
         self.out.scalar(value);
     }
 
-    fn object(&mut self, fields: impl FnOnce(&mut Obj<'_>)) {
-        self.item();
+    /// An array's next item, an object.
+    fn item_object(&mut self, fields: impl FnOnce(&mut Obj<'_>)) {
+        self.next();
         self.out.object(fields);
     }
 }
