@@ -681,8 +681,8 @@ impl Ctx<'_> {
         body: &ast::Body,
         record: &mut Record,
     ) {
-        let mut seen_fields: HashMap<String, Span> = HashMap::new();
-        let mut seen_blocks: HashMap<(String, String), Span> = HashMap::new();
+        let mut seen_fields: FirstSeen<&str> = FirstSeen::default();
+        let mut seen_blocks: FirstSeen<(&str, &str)> = FirstSeen::default();
         for entry in &body.entries {
             match &entry.kind {
                 EntryKind::Error => {}
@@ -706,19 +706,18 @@ impl Ctx<'_> {
                 }
                 EntryKind::Attr(attr) => {
                     let key_span = self.span(attr.key.range);
-                    if let Some(first) = seen_fields.get(&attr.key.name) {
+                    if let Some(first) = seen_fields.first_or_insert(&attr.key.name, key_span) {
                         self.error(
                             Diagnostic::error(
                                 &codes::E2107,
                                 format!("field `{}` is set twice", attr.key.name),
                                 Label::new(key_span, "set again here"),
                             )
-                            .with_secondary(Label::new(*first, "first set here"))
+                            .with_secondary(Label::new(first, "first set here"))
                             .with_help("remove one of them"),
                         );
                         continue;
                     }
-                    seen_fields.insert(attr.key.name.clone(), key_span);
                     let ty: &'static Ty =
                         match (block_schema.open, block_schema.field(&attr.key.name)) {
                             (_, Some(field)) => {
@@ -762,11 +761,14 @@ impl Ctx<'_> {
                         continue;
                     };
                     let child = self.check_block(child_schema, block, entry);
-                    let key = (
-                        child_schema.kind.to_string(),
-                        child.label_name().to_string(),
-                    );
-                    if let Some(first) = seen_blocks.get(&key) {
+                    // The child's label is the block's own name whenever it has one.
+                    let label = match (&child.label, &block.label) {
+                        (Some(_), Some(label)) => label.name(),
+                        _ => "",
+                    };
+                    if let Some(first) =
+                        seen_blocks.first_or_insert((child_schema.kind, label), child.head)
+                    {
                         let what = match &child.label {
                             Some((name, _)) => format!("`{} {name}`", child_schema.kind),
                             None => format!("`{}`", child_schema.kind),
@@ -777,12 +779,11 @@ impl Ctx<'_> {
                                 format!("{what} appears twice in `{}`", block_schema.kind),
                                 Label::new(child.head, "appears again here"),
                             )
-                            .with_secondary(Label::new(*first, "first appears here"))
+                            .with_secondary(Label::new(first, "first appears here"))
                             .with_help("merge the two blocks"),
                         );
                         continue;
                     }
-                    seen_blocks.insert(key, child.head);
                     record.blocks.push(child);
                 }
             }
@@ -2189,5 +2190,77 @@ fn shift_value(shift: &hostplan_diagnostics::Shift, value: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// The span at which each key of one body was first seen, for reporting a field or block set
+/// twice. Keys are borrowed from the syntax tree. A body rarely has more than a dozen entries,
+/// so the keys are kept in a list and compared one by one, without hashing or copying them;
+/// past [`FirstSeen::LIST`] keys they move into a hash map, so that a block with thousands of
+/// entries (a generated plan) is still checked in linear time.
+struct FirstSeen<K> {
+    list: Vec<(K, Span)>,
+    map: HashMap<K, Span>,
+}
+
+impl<K> Default for FirstSeen<K> {
+    fn default() -> Self {
+        FirstSeen {
+            list: Vec::new(),
+            map: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Copy + Eq + std::hash::Hash> FirstSeen<K> {
+    const LIST: usize = 32;
+
+    /// Where `key` was first seen, or `None` when this is the first time (it is then recorded
+    /// at `span`).
+    fn first_or_insert(&mut self, key: K, span: Span) -> Option<Span> {
+        if self.map.is_empty() {
+            if let Some((_, first)) = self.list.iter().find(|(seen, _)| *seen == key) {
+                return Some(*first);
+            }
+            if self.list.len() < Self::LIST {
+                self.list.push((key, span));
+                return None;
+            }
+            self.map.extend(self.list.drain(..));
+        }
+        match self.map.entry(key) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(span);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod first_seen_tests {
+    use super::FirstSeen;
+    use hostplan_diagnostics::{FileId, Span, TextRange};
+
+    fn at(offset: u32) -> Span {
+        Span::new(FileId(0), TextRange::new(offset, offset + 1))
+    }
+
+    #[test]
+    fn reports_the_first_span_of_a_key_in_the_list_and_in_the_map() {
+        let names: Vec<String> = (0..100).map(|it| format!("field_{it}")).collect();
+        let mut seen = FirstSeen::default();
+        for (offset, name) in (0u32..).zip(&names) {
+            assert_eq!(seen.first_or_insert(name.as_str(), at(offset)), None);
+            // A repeat of an earlier key, before and after the keys moved into the map.
+            if offset == 10 || offset == 60 {
+                assert_eq!(seen.first_or_insert("field_3", at(1000)), Some(at(3)));
+                assert_eq!(seen.first_or_insert(name.as_str(), at(1000)), Some(at(offset)));
+            }
+        }
+        assert!(seen.list.is_empty() && seen.map.len() == 100);
+        assert_eq!(seen.first_or_insert("field_99", at(2000)), Some(at(99)));
+        assert_eq!(seen.first_or_insert("field_100", at(2000)), None);
     }
 }
