@@ -2256,7 +2256,10 @@ mod first_seen_tests {
             // A repeat of an earlier key, before and after the keys moved into the map.
             if offset == 10 || offset == 60 {
                 assert_eq!(seen.first_or_insert("field_3", at(1000)), Some(at(3)));
-                assert_eq!(seen.first_or_insert(name.as_str(), at(1000)), Some(at(offset)));
+                assert_eq!(
+                    seen.first_or_insert(name.as_str(), at(1000)),
+                    Some(at(offset))
+                );
             }
         }
         assert!(seen.list.is_empty() && seen.map.len() == 100);

@@ -1,6 +1,6 @@
 //! Files, byte ranges and line/column arithmetic.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An opaque handle to a file in [`Sources`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -166,7 +166,16 @@ pub struct SourceFile {
     /// `std/NAME.hplan` for the standard library.
     pub path: String,
     pub text: Arc<str>,
-    pub line_index: LineIndex,
+    /// Made on first use: a build with no diagnostics to show never needs one, and the
+    /// standard library's 1,100-line catalogue is part of every analysis.
+    line_index: OnceLock<LineIndex>,
+}
+
+impl SourceFile {
+    /// Where the file's lines start.
+    pub fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| LineIndex::new(&self.text))
+    }
 }
 
 /// Every file of a compilation, addressed by [`FileId`].
@@ -177,11 +186,10 @@ pub struct Sources {
 
 impl Sources {
     pub fn add(&mut self, path: String, text: Arc<str>) -> FileId {
-        let line_index = LineIndex::new(&text);
         self.files.push(SourceFile {
             path,
             text,
-            line_index,
+            line_index: OnceLock::new(),
         });
         FileId(self.files.len() as u32 - 1)
     }
@@ -189,7 +197,7 @@ impl Sources {
     /// Replaces the text of an existing file, keeping its id.
     pub fn replace(&mut self, file: FileId, text: Arc<str>) {
         if let Some(slot) = self.files.get_mut(file.0 as usize) {
-            slot.line_index = LineIndex::new(&text);
+            slot.line_index = OnceLock::new();
             slot.text = text;
         }
     }
@@ -230,8 +238,8 @@ impl Sources {
     pub fn location(&self, file: FileId, offset: u32) -> (u32, u32) {
         match self.get(file) {
             Some(it) => {
-                let LineCol { line, col } = it.line_index.line_col(offset);
-                let start = it.line_index.line_start(line).unwrap_or(0) as usize;
+                let LineCol { line, col } = it.line_index().line_col(offset);
+                let start = it.line_index().line_start(line).unwrap_or(0) as usize;
                 let end = (start + col as usize).min(it.text.len());
                 let chars = it
                     .text
@@ -270,7 +278,7 @@ impl<'a> codespan_reporting::files::Files<'a> for Sources {
         let file = self
             .get(id)
             .ok_or(codespan_reporting::files::Error::FileMissing)?;
-        Ok(file.line_index.line_col(byte_index as u32).line as usize)
+        Ok(file.line_index().line_col(byte_index as u32).line as usize)
     }
 
     fn line_range(
@@ -281,16 +289,16 @@ impl<'a> codespan_reporting::files::Files<'a> for Sources {
         let file = self
             .get(id)
             .ok_or(codespan_reporting::files::Error::FileMissing)?;
-        let count = file.line_index.line_count();
+        let count = file.line_index().line_count();
         if line_index >= count {
             return Err(codespan_reporting::files::Error::LineTooLarge {
                 given: line_index,
                 max: count - 1,
             });
         }
-        let start = file.line_index.line_start(line_index as u32).unwrap_or(0) as usize;
+        let start = file.line_index().line_start(line_index as u32).unwrap_or(0) as usize;
         let end = file
-            .line_index
+            .line_index()
             .line_start(line_index as u32 + 1)
             .map(|it| it as usize)
             .unwrap_or(file.text.len());
@@ -323,6 +331,19 @@ mod tests {
         assert_eq!(sources.location(file, 3), (1, 3));
         assert_eq!(sources.location(file, 8), (2, 2));
         assert_eq!(sources.location(file, 999), (2, 3));
+    }
+
+    #[test]
+    fn the_line_index_is_made_on_first_use_and_again_after_a_replace() {
+        let mut sources = Sources::default();
+        let file = sources.add("p.hplan".into(), "a\nb\nc".into());
+        assert!(sources.get(file).unwrap().line_index.get().is_none());
+        assert_eq!(sources.location(file, 4), (3, 1));
+        assert_eq!(sources.get(file).unwrap().line_index().line_count(), 3);
+        // The index of the old text must not outlive it.
+        sources.replace(file, "abcd\ne".into());
+        assert_eq!(sources.location(file, 4), (1, 5));
+        assert_eq!(sources.get(file).unwrap().line_index().line_count(), 2);
     }
 }
 

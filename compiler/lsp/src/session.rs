@@ -55,7 +55,7 @@ impl Root {
         let source = self.analysis.workspace.sources.get(file)?;
         Some(FileText {
             text: &source.text,
-            index: &source.line_index,
+            index: source.line_index(),
         })
     }
 
