@@ -103,7 +103,7 @@ def line(values, baseline, label):
 
 def report(times, slots, commands, copies):
     if copies == 1:
-        for slot, (_, argv) in enumerate(slots):
+        for slot in range(len(slots)):
             print(line(times[slot], times[0], " ".join(commands[slot])))
         return
     # Per round, the average of each command's copies.
