@@ -356,7 +356,7 @@ impl Ctx<'_> {
     /// Environments, operators and secrets from every user file form one plan, so their
     /// names must be unique across files, not just within one.
     fn report_duplicate_environments_across_modules(&mut self) {
-        let mut seen: HashMap<(DeclKind, String), Span> = HashMap::new();
+        let mut seen: FirstSeen<(DeclKind, &str)> = FirstSeen::default();
         let mut found = Vec::new();
         for decl in &self.out.decls {
             let is_std = self
@@ -367,14 +367,11 @@ impl Ctx<'_> {
             if is_std || !matches!(decl.kind, DeclKind::Environment | DeclKind::Operator) {
                 continue;
             }
-            match seen.get(&(decl.kind, decl.name.clone())) {
+            match seen.first_or_insert((decl.kind, &decl.name), decl.name_span) {
                 Some(first) if first.file != decl.name_span.file => {
-                    found.push((decl.kind, decl.name.clone(), decl.name_span, *first))
+                    found.push((decl.kind, decl.name.clone(), decl.name_span, first))
                 }
-                Some(_) => {}
-                None => {
-                    seen.insert((decl.kind, decl.name.clone()), decl.name_span);
-                }
+                Some(_) | None => {}
             }
         }
         for (kind, name, span, first) in found {
@@ -2193,8 +2190,8 @@ fn shift_value(shift: &hostplan_diagnostics::Shift, value: &mut Value) {
     }
 }
 
-/// The span at which each key of one body was first seen, for reporting a field or block set
-/// twice. Keys are borrowed from the syntax tree. A body rarely has more than a dozen entries,
+/// The span at which each key was first seen, for reporting a field, block or declaration set
+/// twice. Keys are borrowed, not copied. A body rarely has more than a dozen entries,
 /// so the keys are kept in a list and compared one by one, without hashing or copying them;
 /// past [`FirstSeen::LIST`] keys they move into a hash map, so that a block with thousands of
 /// entries (a generated plan) is still checked in linear time.

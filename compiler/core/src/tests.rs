@@ -159,3 +159,27 @@ environment dev {{ kind = test, target = compose, infra = local, domain = \"loca
     assert_eq!(model.environments.len(), 1);
     assert_eq!(model.environments[0].name, "dev");
 }
+
+#[test]
+fn an_environment_declared_in_two_files_is_reported_once_with_both_places() {
+    let env = "environment dev { kind = test, target = compose, infra = local, domain = \"localhost\", data = synthetic, policy = policies.baseline }\n";
+    let main = format!("import \"./more.hplan\"\n{BASE}{env}");
+    let more = format!("import \"std/policies\"\n{env}");
+    let loader = MemoryLoader {
+        files: vec![
+            ("plan.hplan".to_string(), Arc::from(main.as_str())),
+            ("more.hplan".to_string(), Arc::from(more.as_str())),
+        ],
+    };
+    let analysis =
+        analyze(&loader, "plan.hplan", &mut ParseCache::default()).expect("entry file loads");
+    let twice: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .filter(|it| it.message == "environment `dev` is declared twice")
+        .collect();
+    assert_eq!(twice.len(), 1, "{:#?}", analysis.diagnostics);
+    let (again, first) = (&twice[0].primary, &twice[0].secondary[0]);
+    assert_ne!(again.span.file, first.span.file);
+    assert_eq!(first.message, "first declared here");
+}
