@@ -22,16 +22,37 @@ impl Io for TestIo {
     }
 }
 
+/// Streams of a process that ends with its command, as the `hostplan` binary's do: the command
+/// then leaves what it built for the end of the process to free (in a test, it leaks).
+#[derive(Default)]
+struct EndingIo(TestIo);
+
+impl Io for EndingIo {
+    fn stdout(&mut self) -> &mut dyn std::io::Write {
+        self.0.stdout()
+    }
+    fn stderr(&mut self) -> &mut dyn std::io::Write {
+        self.0.stderr()
+    }
+    fn process_ends(&self) -> bool {
+        true
+    }
+}
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let mut io = TestIo::default();
-    let mut argv = vec!["hostplan".to_string()];
-    argv.extend(args.iter().map(|it| it.to_string()));
-    let code = hostplan_cli::run(&argv, &mut io);
+    let code = run_in(&mut io, args);
     (
         code,
         String::from_utf8_lossy(&io.stdout).into_owned(),
         String::from_utf8_lossy(&io.stderr).into_owned(),
     )
+}
+
+fn run_in(io: &mut dyn Io, args: &[&str]) -> i32 {
+    let mut argv = vec!["hostplan".to_string()];
+    argv.extend(args.iter().map(|it| it.to_string()));
+    hostplan_cli::run(&argv, io)
 }
 
 fn example(name: &str) -> String {
@@ -97,6 +118,36 @@ fn building_twice_gives_identical_bytes() {
         "{stderr}"
     );
     assert_eq!(snapshot(&out_dir(&first)), a);
+}
+
+#[test]
+fn a_build_that_leaves_its_memory_to_the_end_of_the_process_writes_the_same_bytes() {
+    // The `hostplan` binary does not free the trees and files it built (the process ends right
+    // after); nothing it writes may depend on that.
+    let freed = tempfile::tempdir().expect("temp dir");
+    let left = tempfile::tempdir().expect("temp dir");
+    let national = example("national");
+    let (code, _, stderr) = run(&[
+        "build",
+        &national,
+        "--out",
+        &out_dir(&freed).to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut io = EndingIo::default();
+    let code = run_in(
+        &mut io,
+        &[
+            "build",
+            &national,
+            "--out",
+            &out_dir(&left).to_string_lossy(),
+        ],
+    );
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&io.0.stderr));
+    let written = snapshot(&out_dir(&freed));
+    assert!(written.len() > 40, "{} files", written.len());
+    assert_eq!(snapshot(&out_dir(&left)), written);
 }
 
 #[test]

@@ -33,6 +33,7 @@ fn emit_text(text: &str) -> Vec<OutputFile> {
         &program,
         &EmitOptions {
             plan_path: "plan.hplan".to_string(),
+            process_ends: false,
         },
         None,
     )
@@ -51,6 +52,7 @@ fn emit_example(name: &str) -> Vec<OutputFile> {
         &program,
         &EmitOptions {
             plan_path: format!("examples/{name}/plan.hplan"),
+            process_ends: false,
         },
         None,
     )

@@ -43,6 +43,7 @@ fn build(analysis: Analysis, plan_path: &str) -> Build {
         &program,
         &EmitOptions {
             plan_path: plan_path.to_string(),
+            process_ends: false,
         },
         None,
     );

@@ -35,6 +35,7 @@ fn emit_with(
         &program,
         &EmitOptions {
             plan_path: plan_path.to_string(),
+            process_ends: false,
         },
         None,
     );

@@ -197,6 +197,7 @@ fn phases(runs: usize) {
             &program,
             &hostplan_codegen::EmitOptions {
                 plan_path: "plan.hplan".to_string(),
+                process_ends: false,
             },
             None,
         );

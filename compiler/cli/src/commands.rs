@@ -236,6 +236,28 @@ pub(crate) fn check(
         Ok(it) => it,
         Err(code) => return code,
     };
+    let code = check_analysed(&analysis, plan, args, explain_policy, io);
+    release(analysis, io);
+    code
+}
+
+/// Frees `value` unless the process ends right after the command: the kernel then takes back
+/// all of the process's memory at once, and freeing an analysis block by block was 5% of the
+/// work of a `hostplan check` of the national example.
+pub(crate) fn release<T>(value: T, io: &dyn Io) {
+    if io.process_ends() {
+        std::mem::forget(value);
+    }
+}
+
+/// The rest of [`check`], once the plan is analysed.
+fn check_analysed(
+    analysis: &Analysis,
+    plan: &Path,
+    args: &DiagnosticArgs,
+    explain_policy: bool,
+    io: &mut dyn Io,
+) -> i32 {
     let views = match (&analysis.plan, &analysis.rules) {
         (Some(model), Some(rules)) if explain_policy => {
             Some(hostplan_core::rules::report::policy_views(model, rules))
@@ -259,7 +281,7 @@ pub(crate) fn check(
             "note: the plan has no model to explain: fix the errors below first"
         );
     }
-    let has_errors = report(&analysis, plan, args, policy_json, io);
+    let has_errors = report(analysis, plan, args, policy_json, io);
     if has_errors {
         return exit::PLAN_ERRORS;
     }

@@ -49,19 +49,15 @@ pub(crate) fn build(
         &program,
         &plan_display_path(plan_path, out),
         env,
+        io.process_ends(),
         |it| target.output(it.path, it.contents),
     )
     .into_iter()
     .flatten()
     .collect();
     let written = target.write(&outputs);
-    if io.process_ends() {
-        // The analysis, the resource model and the files are tens of thousands of allocations;
-        // the process is about to end and give all of its memory back at once.
-        std::mem::forget(analysis);
-        std::mem::forget(program);
-        std::mem::forget(outputs);
-    }
+    // The analysis, the resource model and the files are tens of thousands of allocations.
+    crate::commands::release((analysis, program, outputs), io);
     match written {
         Ok(summary) => {
             // One write: the standard error stream is unbuffered.
@@ -103,7 +99,7 @@ pub fn generate(
     plan_path: &str,
     env: Option<&str>,
 ) -> Vec<hostplan_codegen::OutputFile> {
-    generate_with(analysis, program, plan_path, env, |it| it)
+    generate_with(analysis, program, plan_path, env, false, |it| it)
         .into_iter()
         .flatten()
         .collect()
@@ -122,10 +118,12 @@ fn generate_with<T: Send>(
     program: &hostplan_core::ir::Program,
     plan_path: &str,
     env: Option<&str>,
+    process_ends: bool,
     finish: impl Fn(hostplan_codegen::OutputFile) -> T + Sync,
 ) -> Vec<Vec<T>> {
     let options = hostplan_codegen::EmitOptions {
         plan_path: plan_path.to_string(),
+        process_ends,
     };
     let environments = program
         .environments

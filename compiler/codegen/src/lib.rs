@@ -30,6 +30,23 @@ pub struct OutputFile {
 pub struct EmitOptions {
     /// The plan file as generated files name it: a relative path, never absolute.
     pub plan_path: String,
+    /// True when the process ends once the files are written (`hostplan build`): the trees
+    /// the backends build and print are then left for the end of the process to reclaim all
+    /// at once, instead of being freed block by block (see [`EmitOptions::release`]).
+    pub process_ends: bool,
+}
+
+impl EmitOptions {
+    /// Frees `tree`, a tree a backend has printed and no longer needs, unless the process is
+    /// about to end. Freeing the trees of a national build is about a tenth of the work of
+    /// generating its files, spent on memory the process gives back at once when it ends.
+    pub(crate) fn release<T>(&self, tree: T) {
+        if self.process_ends {
+            std::mem::forget(tree);
+        } else {
+            drop(tree);
+        }
+    }
 }
 
 /// Writes every environment's outputs, in plan order, each backend's files in a fixed order.

@@ -61,6 +61,7 @@ pub fn emit(
             path: format!("{prefix}/compose/{}", file.file_name()),
             contents: yaml::document(&doc),
         });
+        options.release(doc);
     }
     for group in [Group::Certificates, Group::Backup, Group::Analytics] {
         let Some(name) = extra_file_name(group) else {
@@ -78,6 +79,7 @@ pub fn emit(
             path: format!("{prefix}/compose/{name}"),
             contents: yaml::document(&doc),
         });
+        options.release(doc);
     }
     if env.services_in(Group::UpgradeService).next().is_some() {
         let note = "CHT's upgrade service (medic/cht-upgrade-service), which installs, starts and upgrades the files of ../compose.\nBeyond the official file, it passes on the variables of the services the plan adds, so Compose can fill them in.";
@@ -86,6 +88,7 @@ pub fn emit(
             path: format!("{prefix}/upgrade-service/docker-compose.yml"),
             contents: yaml::document(&doc),
         });
+        options.release(doc);
     }
     if let Some(monitoring) = &env.monitoring {
         watchdog_files(env, monitoring, options, files);

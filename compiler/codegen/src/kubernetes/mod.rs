@@ -317,7 +317,9 @@ fn render(manifest: Manifest, options: &EmitOptions) -> String {
             }
         })
         .collect();
-    yaml::documents(&docs)
+    let text = yaml::documents(&docs);
+    options.release(docs);
+    text
 }
 
 fn kustomization(env: &Environment, files: &[String], options: &EmitOptions) -> String {

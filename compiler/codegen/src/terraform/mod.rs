@@ -85,6 +85,8 @@ pub fn emit(
         path: format!("{}/terraform/README.md", env.name),
         contents: readme::render(&ctx, &module, &written, options),
     });
+    options.release(module);
+    options.release(ctx);
 }
 
 /// What a generated file of `terraform/` is, for the environment's README; `None` for other

@@ -200,6 +200,7 @@ fn environments_without_a_cloud_get_nothing() {
     let mut files = Vec::new();
     let options = crate::EmitOptions {
         plan_path: "plan.hplan".to_string(),
+        process_ends: false,
     };
     for env in &local.environments {
         crate::terraform::emit(&local, env, &options, &mut files);
