@@ -13,6 +13,8 @@
 #![no_main]
 #![allow(unsafe_code)]
 
+use std::io::Write;
+
 use hostplan_cli::Io;
 
 // Compact for short commands, mimalloc for the language server (see `hostplan_alloc`).
@@ -29,6 +31,15 @@ extern "C" fn main(
     // SAFETY: setting a signal's disposition to ignored, before any other thread exists.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    // The C library's allocator serves only the C library itself here (the list of a thread's
+    // thread-local destructors, for one), but by default it gives every new thread an arena of
+    // its own: a 128 MiB reservation, trimmed and made writable, on the way into the first
+    // work of each thread the build starts. One arena for all threads is plenty.
+    // SAFETY: a plain setting of the C library's allocator, before any other thread exists.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
@@ -47,7 +58,14 @@ extern "C" fn main(
         }
     })
     .unwrap_or(101);
-    std::process::exit(code);
+    // What the command printed to standard output may still be in the standard library's
+    // buffer; standard error is not buffered, and files are written with system calls.
+    let _ = std::io::stdout().flush();
+    // The process ends without the C library's exit handlers (`_exit` rather than `exit`):
+    // they only free memory, mimalloc's heaps and thread-locals, which the kernel reclaims at
+    // once anyway, and took about 30 µs of a build of the national example.
+    // SAFETY: ends the process; nothing is left to run or flush.
+    unsafe { libc::_exit(code) }
 }
 
 /// The command line as text. Plans, output directories and environment names are UTF-8 in
