@@ -42,9 +42,9 @@ pub(crate) fn analyze_then_use(
 }
 
 /// Has the other core do, while this one analyses the plan, what the command needs later:
-/// counting the cores the generation may use (which reads the control group's CPU quota, a
-/// dozen system calls), then having the kernel back the `memory` the command will use (see
-/// `hostplan_alloc::populate`). Only for a process that ends with the command: the thread is
+/// detecting the processor's features, counting the cores the generation may use (which reads
+/// the control group's CPU quota, a dozen system calls), then having the kernel back the
+/// `memory` the command will use (see `hostplan_alloc::populate`). Only for a process that ends with the command: the thread is
 /// left to finish on its own, or to end with the process.
 fn start_helper(memory: usize) {
     let _ = std::thread::Builder::new()
@@ -52,6 +52,11 @@ fn start_helper(memory: usize) {
         // The thread makes a few system calls and allocates almost nothing.
         .stack_size(64 << 10)
         .spawn(move || {
+            // The processor's features, which the hashing of the outputs (BLAKE3) asks for:
+            // detecting them takes a dozen `cpuid` instructions, each a few microseconds on a
+            // virtual machine, which are better spent here than on a thread that generates.
+            #[cfg(target_arch = "x86_64")]
+            let _ = std::arch::is_x86_feature_detected!("avx2");
             crate::parallel::threads();
             hostplan_alloc::populate(memory)
         });

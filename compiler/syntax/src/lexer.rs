@@ -136,8 +136,15 @@ enum Raw {
 fn lex_token(input: &str) -> IResult<&str, Raw> {
     match input.as_bytes().first() {
         Some(b'#') => {
-            // A comment runs to the end of the line.
-            let len = memchr::memchr(b'\n', input.as_bytes()).unwrap_or(input.len());
+            // A comment runs to the end of the line. Comments and strings are short, so plain
+            // loops find their ends: the `memchr` crate's first call would also detect the
+            // processor's features, a dozen `cpuid` instructions that each exit to the
+            // hypervisor on a virtual machine, on the thread that lexes the plan first; the
+            // command line has an idle thread do that instead.
+            let len = input
+                .bytes()
+                .position(|byte| byte == b'\n')
+                .unwrap_or(input.len());
             Ok((
                 input.get(len..).unwrap_or(""),
                 Raw::Kind(TokenKind::Comment),
@@ -189,10 +196,13 @@ fn string(input: &str) -> IResult<&str, &str> {
     let (after_quote, _) = char('"').parse(input)?;
     let bytes = after_quote.as_bytes();
     let mut idx = 0;
-    // Only three bytes matter inside a string; memchr skips to the next of them.
+    // Only three bytes matter inside a string (see `lex_token` on why this is a plain loop).
     loop {
         let rest = bytes.get(idx..).unwrap_or(&[]);
-        let Some(found) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
+        let Some(found) = rest
+            .iter()
+            .position(|byte| matches!(byte, b'"' | b'\\' | b'\n'))
+        else {
             // Unterminated: the string runs to the end of the text.
             idx = bytes.len();
             break;
