@@ -62,4 +62,21 @@ mod tests {
         assert_eq!(squares, items.iter().map(|it| it * it).collect::<Vec<_>>());
         assert_eq!(super::map(&[] as &[u64], |it| *it), Vec::<u64>::new());
     }
+
+    #[test]
+    fn a_panic_in_one_item_reaches_the_caller() {
+        // Also a test of the unwinder the binary links (see build.rs): the panic unwinds the
+        // thread that ran the item, and again the calling one.
+        let items: Vec<u32> = (0..64).collect();
+        let result = std::panic::catch_unwind(|| {
+            super::map(&items, |it| {
+                if *it == 40 {
+                    panic!("item 40");
+                }
+                *it
+            })
+        });
+        let panic = result.expect_err("the panic was carried on");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"item 40"));
+    }
 }
