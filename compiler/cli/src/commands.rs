@@ -44,8 +44,8 @@ pub(crate) fn analyze_then_use(
 /// Has the other core do, while this one analyses the plan, what the command needs later:
 /// detecting the processor's features, counting the cores the generation may use (which reads
 /// the control group's CPU quota, a dozen system calls), then having the kernel back the
-/// `memory` the command will use (see `hostplan_alloc::populate`). Only for a process that ends with the command: the thread is
-/// left to finish on its own, or to end with the process.
+/// `memory` the command will use (see `hostplan_alloc::populate`). Only for a process that
+/// ends with the command: the thread is left to finish on its own, or to end with the process.
 fn start_helper(memory: usize) {
     let _ = std::thread::Builder::new()
         .name("helper".to_string())
