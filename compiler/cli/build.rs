@@ -17,7 +17,6 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-env-changed=CC");
     let linux_gnu = std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux")
         && std::env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
     // A statically linked build (`cargo release-static`) links the archive already.
@@ -26,8 +25,7 @@ fn main() {
     if !linux_gnu || crt_static {
         return;
     }
-    let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let found = Command::new(compiler)
+    let found = Command::new(c_compiler())
         .arg("-print-file-name=libgcc_eh.a")
         .output()
         .ok()
@@ -39,4 +37,23 @@ fn main() {
         // compiler's own directories when the binary is linked.
         println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
     }
+}
+
+/// The C compiler for the target, named as the `cc` crate reads it (`CC_<target>`,
+/// `TARGET_CC`, `CC`), so that a cross build asks the cross compiler; `cc` otherwise.
+fn c_compiler() -> String {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let names = [
+        format!("CC_{target}"),
+        format!("CC_{}", target.replace('-', "_")),
+        "TARGET_CC".to_string(),
+        "CC".to_string(),
+    ];
+    for name in &names {
+        println!("cargo:rerun-if-env-changed={name}");
+    }
+    names
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|it| !it.is_empty()))
+        .unwrap_or_else(|| "cc".to_string())
 }
