@@ -857,17 +857,36 @@ impl Ctx<'_> {
         )
         .with_value(self.workspace.sources.slice(span).to_string());
         match (ty, expr) {
-            (Ty::Str(_), Expr::Path(path)) => {
+            (Ty::Str(format), Expr::Path(path)) => {
                 let text = path.text();
-                diagnostic = diagnostic
-                    .with_help(format!("write it in quotes: \"{text}\""))
-                    .with_fix(Fix {
-                        title: "put it in quotes".into(),
-                        edits: vec![Edit {
-                            span,
-                            replacement: format!("\"{text}\""),
-                        }],
-                    });
+                // A release written as a name (`cht.v5_2_0`, `v5_2_0`) means its version: the
+                // quoted name would only be an unknown release next.
+                let version = (*format == StrFormat::Release)
+                    .then(|| {
+                        path.segments
+                            .last()
+                            .and_then(|it| release_of_name(&it.name))
+                    })
+                    .flatten();
+                let (help, quoted) = match version {
+                    Some(version) => (
+                        format!(
+                            "a CHT release is written as its version, in quotes: \"{version}\""
+                        ),
+                        format!("\"{version}\""),
+                    ),
+                    None => (
+                        format!("write it in quotes: \"{text}\""),
+                        format!("\"{text}\""),
+                    ),
+                };
+                diagnostic = diagnostic.with_help(help).with_fix(Fix {
+                    title: "put it in quotes".into(),
+                    edits: vec![Edit {
+                        span,
+                        replacement: quoted,
+                    }],
+                });
             }
             (Ty::List(item), _) if !matches!(expr, Expr::List(_)) => {
                 let text = self.workspace.sources.slice(span).to_string();
@@ -1674,6 +1693,13 @@ fn unit_examples(ty: &Ty) -> &'static str {
 }
 
 /// Checks a string against its format; `Err` carries the help text.
+/// The version a release written as a name stands for: `v5_2_0` (or `5_2_0`) is `5.2.0`.
+pub(crate) fn release_of_name(name: &str) -> Option<String> {
+    let parts: Vec<&str> = name.strip_prefix('v').unwrap_or(name).split('_').collect();
+    let numeric = |part: &&str| !part.is_empty() && part.bytes().all(|it| it.is_ascii_digit());
+    (parts.len() == 3 && parts.iter().all(numeric)).then(|| parts.join("."))
+}
+
 pub fn check_format(format: StrFormat, value: &str) -> Result<(), String> {
     let ok = match format {
         StrFormat::Any | StrFormat::Release => true,

@@ -183,3 +183,43 @@ fn an_environment_declared_in_two_files_is_reported_once_with_both_places() {
     assert_ne!(again.span.file, first.span.file);
     assert_eq!(first.message, "first declared here");
 }
+
+#[test]
+fn a_release_written_as_a_name_is_offered_as_its_version_in_quotes() {
+    let text = BASE.replace("cht = \"5.2.0\"", "cht = cht.v5_2_0");
+    let analysis = plan(&text);
+    let mismatch = analysis
+        .diagnostics
+        .iter()
+        .find(|it| it.code.code == "E2104")
+        .expect("a type mismatch");
+    assert_eq!(
+        mismatch.help.as_deref(),
+        Some("a CHT release is written as its version, in quotes: \"5.2.0\"")
+    );
+    let fix = mismatch.fix.as_ref().expect("a fix");
+    assert_eq!(fix.edits.len(), 1);
+    assert_eq!(fix.edits[0].replacement, "\"5.2.0\"");
+    // Another name in a string field is put in quotes as it is.
+    let text = BASE.replace("owner = \"MoH\"", "owner = moh.team");
+    let analysis = plan(&text);
+    let mismatch = analysis
+        .diagnostics
+        .iter()
+        .find(|it| it.code.code == "E2104")
+        .expect("a type mismatch");
+    assert_eq!(
+        mismatch.help.as_deref(),
+        Some("write it in quotes: \"moh.team\"")
+    );
+}
+
+#[test]
+fn only_three_numbers_make_a_release_name() {
+    use crate::check::release_of_name;
+    assert_eq!(release_of_name("v5_2_0").as_deref(), Some("5.2.0"));
+    assert_eq!(release_of_name("4_22_0").as_deref(), Some("4.22.0"));
+    assert_eq!(release_of_name("v5_2"), None);
+    assert_eq!(release_of_name("v5__0"), None);
+    assert_eq!(release_of_name("latest"), None);
+}
