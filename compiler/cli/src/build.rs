@@ -95,12 +95,17 @@ pub struct Error {
 
 impl Error {
     /// The same failure once more, for a second place that reports it (an `io::Error` cannot
-    /// be cloned; its kind and message are what the report shows).
+    /// be cloned): the operating system's error code when there is one, so that the copy
+    /// reads and compares as the original does, its kind and message otherwise.
     fn again(&self) -> Error {
+        let source = match self.source.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(self.source.kind(), self.source.to_string()),
+        };
         Error {
             path: self.path.clone(),
             action: self.action,
-            source: io::Error::new(self.source.kind(), self.source.to_string()),
+            source,
         }
     }
 }
@@ -773,7 +778,7 @@ fn is_safe_relative(path: &str) -> bool {
 mod tests {
     use super::{write, Output, State, Target, MANIFEST};
     use std::fs;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
     use std::time::{Duration, SystemTime};
 
     /// Sets a file's modification time, as `touch -d` does.
@@ -996,6 +1001,25 @@ mod tests {
             blake3::hash(b"2\n").to_hex()
         );
         assert!(manifest.ends_with(&expected), "{manifest}");
+    }
+
+    #[test]
+    fn a_failure_reported_twice_keeps_its_code_and_message() {
+        let failure = super::Error {
+            path: PathBuf::from("out/a.yml"),
+            action: "write",
+            source: std::io::Error::from_raw_os_error(28),
+        };
+        let again = failure.again();
+        assert_eq!(again.source.raw_os_error(), Some(28));
+        assert_eq!(again.source.kind(), failure.source.kind());
+        assert_eq!(again.to_string(), failure.to_string());
+        let other = super::Error {
+            path: PathBuf::from("out"),
+            action: "write into",
+            source: std::io::Error::other("it exists and is not a directory"),
+        };
+        assert_eq!(other.again().to_string(), other.to_string());
     }
 
     #[test]
