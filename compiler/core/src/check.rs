@@ -868,17 +868,12 @@ impl Ctx<'_> {
                             .and_then(|it| release_of_name(&it.name))
                     })
                     .flatten();
-                let (help, quoted) = match version {
-                    Some(version) => (
-                        format!(
-                            "a CHT release is written as its version, in quotes: \"{version}\""
-                        ),
-                        format!("\"{version}\""),
-                    ),
-                    None => (
-                        format!("write it in quotes: \"{text}\""),
-                        format!("\"{text}\""),
-                    ),
+                let quoted = format!("\"{}\"", version.as_deref().unwrap_or(&text));
+                let help = match version {
+                    Some(_) => {
+                        format!("a CHT release is written as its version, in quotes: {quoted}")
+                    }
+                    None => format!("write it in quotes: {quoted}"),
                 };
                 diagnostic = diagnostic.with_help(help).with_fix(Fix {
                     title: "put it in quotes".into(),

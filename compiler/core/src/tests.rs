@@ -184,15 +184,18 @@ fn an_environment_declared_in_two_files_is_reported_once_with_both_places() {
     assert_eq!(first.message, "first declared here");
 }
 
+/// The type mismatch (E2104) of the plan `text`.
+fn type_mismatch(text: &str) -> hostplan_diagnostics::Diagnostic {
+    plan(text)
+        .diagnostics
+        .into_iter()
+        .find(|it| it.code.code == "E2104")
+        .expect("a type mismatch")
+}
+
 #[test]
 fn a_release_written_as_a_name_is_offered_as_its_version_in_quotes() {
-    let text = BASE.replace("cht = \"5.2.0\"", "cht = cht.v5_2_0");
-    let analysis = plan(&text);
-    let mismatch = analysis
-        .diagnostics
-        .iter()
-        .find(|it| it.code.code == "E2104")
-        .expect("a type mismatch");
+    let mismatch = type_mismatch(&BASE.replace("cht = \"5.2.0\"", "cht = cht.v5_2_0"));
     assert_eq!(
         mismatch.help.as_deref(),
         Some("a CHT release is written as its version, in quotes: \"5.2.0\"")
@@ -201,13 +204,7 @@ fn a_release_written_as_a_name_is_offered_as_its_version_in_quotes() {
     assert_eq!(fix.edits.len(), 1);
     assert_eq!(fix.edits[0].replacement, "\"5.2.0\"");
     // Another name in a string field is put in quotes as it is.
-    let text = BASE.replace("owner = \"MoH\"", "owner = moh.team");
-    let analysis = plan(&text);
-    let mismatch = analysis
-        .diagnostics
-        .iter()
-        .find(|it| it.code.code == "E2104")
-        .expect("a type mismatch");
+    let mismatch = type_mismatch(&BASE.replace("owner = \"MoH\"", "owner = moh.team"));
     assert_eq!(
         mismatch.help.as_deref(),
         Some("write it in quotes: \"moh.team\"")
